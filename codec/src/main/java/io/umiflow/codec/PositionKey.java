@@ -1,0 +1,154 @@
+package io.umiflow.codec;
+
+/**
+ * The template-coordinate position of a template: for its two ends (R1 and R2 primaries), the reference,
+ * unclipped 5' position and strand, lower end first. A missing or unmapped end is a sentinel that sorts
+ * last. Mutable so the grouper can reuse one instance per template instead of allocating.
+ *
+ * <p>Order is samtools' {@code --template-coordinate} order on these fields: tid1, tid2, pos1, pos2,
+ * then reverse strand before forward for end 1 and end 2. Equality of all six is "same position group".
+ */
+public final class PositionKey implements Comparable<PositionKey> {
+  /** Sentinel reference and position of an unmapped or missing end. */
+  public static final int UNKNOWN = Integer.MAX_VALUE;
+
+  private int tid1;
+  private int pos1;
+  private boolean neg1;
+  private int tid2;
+  private int pos2;
+  private boolean neg2;
+  private boolean r1Earlier;
+
+  /** Reference index of the lower end. */
+  public int tid1() {
+    return tid1;
+  }
+
+  /** Unclipped 5' position of the lower end. */
+  public int pos1() {
+    return pos1;
+  }
+
+  /** Strand of the lower end (true = reverse). */
+  public boolean neg1() {
+    return neg1;
+  }
+
+  /** Reference index of the upper end. */
+  public int tid2() {
+    return tid2;
+  }
+
+  /** Unclipped 5' position of the upper end. */
+  public int pos2() {
+    return pos2;
+  }
+
+  /** Strand of the upper end. */
+  public boolean neg2() {
+    return neg2;
+  }
+
+  /** True when R1 is the lower (genomically earlier) end, or R2 is absent. */
+  public boolean r1Earlier() {
+    return r1Earlier;
+  }
+
+  /**
+   * Computes the key from the template's primary records.
+   *
+   * @param r1 offset of the primary R1 in {@code b1}, or -1
+   * @param r2 offset of the primary R2 in {@code b2}, or -1
+   */
+  public PositionKey set(byte[] b1, int r1, byte[] b2, int r2) {
+    int ta = UNKNOWN;
+    int pa = UNKNOWN;
+    boolean na = false;
+    if (r1 >= 0 && (BamRecord.flag(b1, r1) & BamRecord.FLAG_UNMAPPED) == 0) {
+      ta = BamRecord.refId(b1, r1);
+      pa = BamRecord.unclippedFivePrime(b1, r1);
+      na = (BamRecord.flag(b1, r1) & BamRecord.FLAG_REVERSE) != 0;
+    }
+    int tb = UNKNOWN;
+    int pb = UNKNOWN;
+    boolean nb = false;
+    if (r2 >= 0 && (BamRecord.flag(b2, r2) & BamRecord.FLAG_UNMAPPED) == 0) {
+      tb = BamRecord.refId(b2, r2);
+      pb = BamRecord.unclippedFivePrime(b2, r2);
+      nb = (BamRecord.flag(b2, r2) & BamRecord.FLAG_REVERSE) != 0;
+    }
+    boolean aFirst = ta < tb || (ta == tb && pa < pb) || (ta == tb && pa == pb && !na);
+    if (ta == UNKNOWN && tb == UNKNOWN) {
+      aFirst = true;
+    }
+    this.r1Earlier = aFirst;
+    if (aFirst) {
+      tid1 = ta; pos1 = pa; neg1 = na; tid2 = tb; pos2 = pb; neg2 = nb;
+    } else {
+      tid1 = tb; pos1 = pb; neg1 = nb; tid2 = ta; pos2 = pa; neg2 = na;
+    }
+    return this;
+  }
+
+  /** Sets all fields directly (tests, simulator). */
+  public PositionKey set(int tid1, int pos1, boolean neg1, int tid2, int pos2, boolean neg2) {
+    this.tid1 = tid1; this.pos1 = pos1; this.neg1 = neg1;
+    this.tid2 = tid2; this.pos2 = pos2; this.neg2 = neg2;
+    this.r1Earlier = true;
+    return this;
+  }
+
+  /** Copies another key into this one. */
+  public PositionKey copyFrom(PositionKey o) {
+    tid1 = o.tid1; pos1 = o.pos1; neg1 = o.neg1;
+    tid2 = o.tid2; pos2 = o.pos2; neg2 = o.neg2;
+    r1Earlier = o.r1Earlier;
+    return this;
+  }
+
+  /** True when both ends are unknown (an all-unmapped template). */
+  public boolean unmapped() {
+    return tid1 == UNKNOWN;
+  }
+
+  @Override
+  public int compareTo(PositionKey o) {
+    int c = Integer.compare(tid1, o.tid1);
+    if (c != 0) return c;
+    c = Integer.compare(tid2, o.tid2);
+    if (c != 0) return c;
+    c = Integer.compare(pos1, o.pos1);
+    if (c != 0) return c;
+    c = Integer.compare(pos2, o.pos2);
+    if (c != 0) return c;
+    if (neg1 != o.neg1) return neg1 ? -1 : 1;
+    if (neg2 != o.neg2) return neg2 ? -1 : 1;
+    return 0;
+  }
+
+  /** Same position group. */
+  public boolean samePosition(PositionKey o) {
+    return tid1 == o.tid1 && pos1 == o.pos1 && neg1 == o.neg1 && tid2 == o.tid2 && pos2 == o.pos2 && neg2 == o.neg2;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof PositionKey k && samePosition(k);
+  }
+
+  @Override
+  public int hashCode() {
+    return ((tid1 * 31 + pos1) * 31 + tid2) * 31 + pos2 + (neg1 ? 2 : 0) + (neg2 ? 1 : 0);
+  }
+
+  /** Human-readable locus, e.g. {@code 0:1000+ 0:1250-}; reference names are the caller's to add. */
+  @Override
+  public String toString() {
+    return end(tid1, pos1, neg1) + " " + end(tid2, pos2, neg2);
+  }
+
+  private static String end(int tid, int pos, boolean neg) {
+    return tid == UNKNOWN ? "*" : tid + ":" + (pos + 1) + (neg ? "-" : "+");
+  }
+}

@@ -1,0 +1,168 @@
+package io.umiflow.codec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import htsjdk.samtools.Cigar;
+import htsjdk.samtools.CigarElement;
+import htsjdk.samtools.CigarOperator;
+import htsjdk.samtools.SAMRecord;
+import htsjdk.samtools.SamReader;
+import htsjdk.samtools.SamReaderFactory;
+import htsjdk.samtools.ValidationStringency;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class BamCodecTest {
+
+  /** Every record of a BAM as raw byte arrays, read with our codec. */
+  static List<byte[]> readRaw(InputStream raw, String source, BamHeader[] headerOut) throws IOException {
+    List<byte[]> out = new ArrayList<>();
+    try (BgzfInputStream in = new BgzfInputStream(new BufferedInputStream(raw), source)) {
+      headerOut[0] = BamHeader.read(in, source);
+      RecordSplitter splitter = new RecordSplitter(source);
+      byte[] buf = new byte[10_000];
+      int n;
+      while ((n = in.read(buf, 0, buf.length)) > 0) {
+        splitter.feed(buf, 0, n, (b, off, len, no) -> out.add(java.util.Arrays.copyOfRange(b, off, off + len)));
+      }
+      splitter.finish();
+    }
+    return out;
+  }
+
+  private static int softClipFivePrime(SAMRecord r) {
+    Cigar c = r.getCigar();
+    if (!r.getReadNegativeStrandFlag()) {
+      int clip = 0;
+      for (CigarElement e : c.getCigarElements()) {
+        if (e.getOperator() == CigarOperator.S) clip += e.getLength();
+        else if (e.getOperator() != CigarOperator.H) break;
+      }
+      return r.getAlignmentStart() - 1 - clip;
+    }
+    int clip = 0;
+    List<CigarElement> els = c.getCigarElements();
+    for (int i = els.size() - 1; i >= 0; i--) {
+      CigarElement e = els.get(i);
+      if (e.getOperator() == CigarOperator.S) clip += e.getLength();
+      else if (e.getOperator() != CigarOperator.H) break;
+    }
+    return r.getAlignmentEnd() - 1 + clip;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"single.tc.bam", "paired.tc.bam"})
+  void decode_compatFile_everyFieldMatchesHtsjdk(String name) throws IOException {
+    Path path = CompatData.file(name);
+    BamHeader[] header = new BamHeader[1];
+    List<byte[]> records = readRaw(Files.newInputStream(path), name, header);
+    assertNull(header[0].templateCoordinateProblem());
+    try (SamReader reader = SamReaderFactory.makeDefault().validationStringency(ValidationStringency.SILENT).open(path)) {
+      assertEquals(reader.getFileHeader().getSequenceDictionary().size(), header[0].references().size());
+      Iterator<SAMRecord> it = reader.iterator();
+      int i = 0;
+      for (byte[] b : records) {
+        SAMRecord r = it.next();
+        String where = name + " record " + (i + 1) + " " + r.getReadName();
+        assertEquals(r.getReadName(), BamRecord.readName(b, 0), where);
+        assertEquals(r.getFlags(), BamRecord.flag(b, 0), where);
+        assertEquals(r.getReferenceIndex().intValue(), BamRecord.refId(b, 0), where);
+        assertEquals(r.getAlignmentStart() - 1, BamRecord.pos(b, 0), where);
+        assertEquals(r.getMappingQuality(), BamRecord.mapq(b, 0), where);
+        assertEquals(r.getMateReferenceIndex().intValue(), BamRecord.mateRefId(b, 0), where);
+        assertEquals(r.getMateAlignmentStart() - 1, BamRecord.matePos(b, 0), where);
+        assertEquals(r.getReadLength(), BamRecord.seqLength(b, 0), where);
+        assertEquals(r.getStringAttribute("RX"), BamRecord.stringTag(b, 0, 'R', 'X'), where);
+        assertEquals(r.getStringAttribute("RG"), BamRecord.stringTag(b, 0, 'R', 'G'), where);
+        assertEquals(r.getStringAttribute("MC"), BamRecord.stringTag(b, 0, 'M', 'C'), where);
+        if (!r.getReadUnmappedFlag()) {
+          assertEquals(r.getCigar().getReferenceLength(), BamRecord.referenceLength(b, 0), where);
+          assertEquals(softClipFivePrime(r), BamRecord.unclippedFivePrime(b, 0), where);
+        }
+        i++;
+      }
+      assertTrue(!it.hasNext(), "htsjdk has more records than we decoded");
+      assertTrue(i > 100_000);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"single.tc.bam", "paired.tc.bam"})
+  void positionKeys_compatFile_neverGoBackwards(String name) throws IOException {
+    BamHeader[] header = new BamHeader[1];
+    List<byte[]> records = readRaw(Files.newInputStream(CompatData.file(name)), name, header);
+    PositionKey previous = null;
+    int groups = 0;
+    int i = 0;
+    while (i < records.size()) {
+      int j = i;
+      byte[] r1 = null;
+      byte[] r2 = null;
+      while (j < records.size() && BamRecord.sameName(records.get(i), 0, records.get(j), 0)) {
+        byte[] b = records.get(j);
+        int f = BamRecord.flag(b, 0);
+        if ((f & (BamRecord.FLAG_SECONDARY | BamRecord.FLAG_SUPPLEMENTARY)) == 0) {
+          if ((f & BamRecord.FLAG_READ2) != 0) r2 = b; else r1 = b;
+        }
+        j++;
+      }
+      if (r1 == null && r2 == null) {
+        i = j; // only secondary/supplementary records: sorted by their own position, not a template
+        continue;
+      }
+      PositionKey key = new PositionKey().set(r1, r1 == null ? -1 : 0, r2, r2 == null ? -1 : 0);
+      if (previous != null) {
+        assertTrue(previous.compareTo(key) <= 0, "key went backwards at record " + (i + 1) + ": " + previous + " > " + key);
+        if (!previous.samePosition(key)) groups++;
+      }
+      previous = key;
+      i = j;
+    }
+    assertTrue(groups > 1000, "expected many position groups, saw " + groups);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"JDK", "GKL"})
+  void roundTrip_readWriteRead_recordsIdentical(String backend) throws IOException {
+    DeflateBackend b = DeflateBackend.valueOf(backend);
+    org.junit.jupiter.api.Assumptions.assumeTrue(b.available(), "GKL native library not loadable here");
+    String name = "single.tc.bam";
+    BamHeader[] header = new BamHeader[1];
+    List<byte[]> records = readRaw(Files.newInputStream(CompatData.file(name)), name, header);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (BgzfOutputStream out = new BgzfOutputStream(bytes, 1, b)) {
+      out.write(header[0].encode());
+      for (byte[] r : records) out.write(r);
+    }
+    BamHeader[] header2 = new BamHeader[1];
+    List<byte[]> again = readRaw(new java.io.ByteArrayInputStream(bytes.toByteArray()), "roundtrip", header2);
+    assertEquals(header[0].text(), header2[0].text());
+    assertEquals(records.size(), again.size());
+    for (int i = 0; i < records.size(); i++) {
+      assertTrue(java.util.Arrays.equals(records.get(i), again.get(i)), "record " + i);
+    }
+    // htsjdk reads what we wrote
+    Path tmp = Files.createTempFile("umiflow-roundtrip", ".bam");
+    try {
+      Files.write(tmp, bytes.toByteArray());
+      try (SamReader reader = SamReaderFactory.makeDefault().validationStringency(ValidationStringency.STRICT).open(tmp)) {
+        long n = 0;
+        for (SAMRecord ignored : reader) n++;
+        assertEquals(records.size(), n);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package io.umiflow.codec;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class BgzfTest {
+
+  private static byte[] compress(byte[] data, int level, DeflateBackend backend) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (BgzfOutputStream out = new BgzfOutputStream(bytes, level, backend)) {
+      out.write(data);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static byte[] decompress(byte[] bgzf, DeflateBackend backend) throws IOException {
+    BgzfBlockReader reader = new BgzfBlockReader(new ByteArrayInputStream(bgzf), "test");
+    BlockInflater inflater = new BlockInflater(backend);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    CompressedBlock b;
+    while ((b = reader.next()) != null) {
+      out.writeBytes(inflater.inflate(b, "test"));
+    }
+    assertTrue(reader.sawEofMarker());
+    return out.toByteArray();
+  }
+
+  @ParameterizedTest
+  @CsvSource({"JDK,0", "JDK,1", "JDK,5", "JDK,9", "GKL,1", "GKL,5", "GKL,9"})
+  void deflateInflate_textAndRandomData_roundTrips(String backend, int level) throws IOException {
+    DeflateBackend b = DeflateBackend.valueOf(backend);
+    Assumptions.assumeTrue(b.available());
+    Random rnd = new Random(level);
+    byte[] random = new byte[200_000];
+    rnd.nextBytes(random);
+    byte[] text = new byte[300_000];
+    for (int i = 0; i < text.length; i++) text[i] = (byte) "ACGT".charAt(rnd.nextInt(4));
+    for (byte[] data : new byte[][] {random, text, new byte[0], new byte[Bgzf.MAX_PAYLOAD]}) {
+      assertArrayEquals(data, decompress(compress(data, level, b), b));
+      assertArrayEquals(data, decompress(compress(data, level, b), DeflateBackend.JDK));
+    }
+  }
+
+  @Test
+  void truncatedFile_failsWithByteOffset() throws IOException {
+    byte[] full = Files.readAllBytes(CompatData.file("single.tc.bam"));
+    byte[] cut = Arrays.copyOf(full, 100_000);
+    InputFormatException e = assertThrows(InputFormatException.class, () -> decompress(cut, DeflateBackend.JDK));
+    assertTrue(e.getMessage().contains("truncated BGZF block at byte offset"), e.getMessage());
+  }
+
+  @Test
+  void flippedByte_failsWithCorruptBlock() throws IOException {
+    byte[] full = Files.readAllBytes(CompatData.file("single.tc.bam"));
+    byte[] bad = full.clone();
+    bad[50_000] ^= 0x5a;
+    InputFormatException e = assertThrows(InputFormatException.class, () -> decompress(bad, DeflateBackend.JDK));
+    assertTrue(e.getMessage().contains("corrupt BGZF block at byte offset"), e.getMessage());
+  }
+
+  @Test
+  void plainText_failsAsNotBgzf() {
+    byte[] text = "@HD\tVN:1.6\n".repeat(10).getBytes();
+    InputFormatException e = assertThrows(InputFormatException.class, () -> decompress(text, DeflateBackend.JDK));
+    assertTrue(e.getMessage().contains("not a BGZF block at byte offset 0"), e.getMessage());
+  }
+}
