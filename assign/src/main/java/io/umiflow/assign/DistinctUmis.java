@@ -191,33 +191,13 @@ final class DistinctUmis {
     u = d + 1;
   }
 
-  /** Stable bottom-up merge sort of {@code idx[0..m)} by member UMI. */
+  /** Sorts {@code idx[0..m)} by member UMI, stably. */
   private void mergeSort(int m) {
-    int[] a = idx;
-    int[] t = idxTmp;
-    for (int width = 1; width < m; width <<= 1) {
-      for (int lo = 0; lo < m; lo += 2 * width) {
-        int mid = Math.min(lo + width, m);
-        int hi = Math.min(lo + 2 * width, m);
-        int i = lo;
-        int j = mid;
-        int k = lo;
-        while (i < mid && j < hi) {
-          t[k++] = compareMembers(a[j], a[i]) < 0 ? a[j++] : a[i++];
-        }
-        while (i < mid) {
-          t[k++] = a[i++];
-        }
-        while (j < hi) {
-          t[k++] = a[j++];
-        }
-      }
-      int[] s = a;
-      a = t;
-      t = s;
+    int[] sorted = IntSort.sort(idx, m, idxTmp, this::compareMembers);
+    if (sorted != idx) {
+      idxTmp = idx;
+      idx = sorted;
     }
-    idx = a;
-    idxTmp = t;
   }
 
   private int compareMembers(int x, int y) {

@@ -14,6 +14,8 @@ public final class BlockDeflater implements AutoCloseable {
   private final CRC32 crc = new CRC32();
   /** GKL's deflater writes only at offset 0, so every backend compresses here first and is copied out. */
   private final byte[] scratch = new byte[Bgzf.MAX_BLOCK_SIZE];
+  /** GKL's deflater also ignores the input offset, so input at another offset is staged here. */
+  private final byte[] staged = new byte[Bgzf.MAX_PAYLOAD];
   private final int level;
   private final DeflateBackend backend;
 
@@ -49,7 +51,14 @@ public final class BlockDeflater implements AutoCloseable {
       throw new IllegalArgumentException("BGZF payload " + len + " exceeds " + Bgzf.MAX_PAYLOAD);
     }
     int room = Bgzf.MAX_BLOCK_SIZE - Bgzf.HEADER_SIZE - Bgzf.FOOTER_SIZE;
-    int n = compress(deflater, src, off, len, scratch, room);
+    byte[] in = src;
+    int inOff = off;
+    if (off != 0 && backend == DeflateBackend.GKL) {
+      System.arraycopy(src, off, staged, 0, len);
+      in = staged;
+      inOff = 0;
+    }
+    int n = compress(deflater, in, inOff, len, scratch, room);
     if (n < 0) {
       n = compress(storeOnly, src, off, len, scratch, room);
     }

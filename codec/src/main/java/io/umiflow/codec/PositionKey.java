@@ -91,6 +91,32 @@ public final class PositionKey implements Comparable<PositionKey> {
     return this;
   }
 
+  /**
+   * Whether R1 is the "lower" read for duplex strand labels, exactly as fgbio decides it: both reads' stored
+   * reference and 5' position compared even when one is unmapped (an unmapped read sits at its mate's
+   * position; on the reverse strand its htsjdk unclipped end is 0, i.e. -1 here), ties to R1 when it is
+   * on the forward strand. A template with one primary read counts as R1-lower.
+   */
+  public static boolean r1IsLower(byte[] b1, int r1, byte[] b2, int r2) {
+    if (r1 < 0 || r2 < 0) {
+      return true;
+    }
+    int ref1 = BamRecord.refId(b1, r1);
+    int ref2 = BamRecord.refId(b2, r2);
+    int pos1 = strandPosition(b1, r1);
+    int pos2 = strandPosition(b2, r2);
+    boolean r1Forward = (BamRecord.flag(b1, r1) & BamRecord.FLAG_REVERSE) == 0;
+    return ref1 < ref2 || (ref1 == ref2 && (pos1 < pos2 || (pos1 == pos2 && r1Forward)));
+  }
+
+  private static int strandPosition(byte[] b, int o) {
+    int flag = BamRecord.flag(b, o);
+    if ((flag & BamRecord.FLAG_UNMAPPED) == 0) {
+      return BamRecord.unclippedFivePrime(b, o);
+    }
+    return (flag & BamRecord.FLAG_REVERSE) == 0 ? BamRecord.pos(b, o) : -1;
+  }
+
   /** Sets all fields directly (tests, simulator). */
   public PositionKey set(int tid1, int pos1, boolean neg1, int tid2, int pos2, boolean neg2) {
     this.tid1 = tid1; this.pos1 = pos1; this.neg1 = neg1;

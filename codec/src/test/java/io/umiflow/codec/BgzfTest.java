@@ -53,6 +53,22 @@ class BgzfTest {
     }
   }
 
+  @ParameterizedTest
+  @CsvSource({"JDK,1", "GKL,1", "GKL,6"})
+  void deflateAll_inputAtNonZeroOffsets_roundTrips(String backend, int level) throws IOException {
+    DeflateBackend b = DeflateBackend.valueOf(backend);
+    Assumptions.assumeTrue(b.available());
+    Random rnd = new Random(11);
+    byte[] data = new byte[3 * Bgzf.MAX_PAYLOAD + 1234];
+    for (int i = 0; i < data.length; i++) data[i] = (byte) "ACGTN".charAt(rnd.nextInt(5));
+    try (BlockDeflater deflater = new BlockDeflater(level, b)) {
+      byte[] bgzf = deflater.deflateAll(data, 77, data.length - 77);
+      byte[] withEof = Arrays.copyOf(bgzf, bgzf.length + 28);
+      System.arraycopy(Bgzf.eofBlock(), 0, withEof, bgzf.length, 28);
+      assertArrayEquals(Arrays.copyOfRange(data, 77, data.length), decompress(withEof, DeflateBackend.JDK));
+    }
+  }
+
   @Test
   void truncatedFile_failsWithByteOffset() throws IOException {
     byte[] full = Files.readAllBytes(CompatData.file("single.tc.bam"));

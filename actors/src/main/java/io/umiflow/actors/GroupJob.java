@@ -1,0 +1,229 @@
+package io.umiflow.actors;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.ChildFailed;
+import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.Terminated;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import io.umiflow.codec.BamHeader;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One grouping job as a Behavior: spawn it (from the CLI, or inside any host's ActorSystem), send it
+ * {@link Start}, and it answers on {@code replyTo} with {@link Started}, periodic {@link Progress}, and
+ * finally {@link Completed} or {@link Failed}, after which it stops. Stopping it early (or sending
+ * {@link Cancel}) stops the whole pipeline and removes temporary files.
+ *
+ * <p>The pipeline: a {@code Reader} (I/O dispatcher) feeds compressed blocks to {@code Inflater}s, a
+ * {@code Grouper} restores order and cuts batches of whole position groups, a pool of {@code Processor}s
+ * assigns molecules and compresses output, and a {@code Writer} (I/O dispatcher) numbers molecules and
+ * writes batches in order. All byte-holding steps take credits from one {@link MemoryLedger} of
+ * {@link GroupSettings#memoryBudget()} bytes.
+ *
+ * <p>Dispatchers come from {@code umiflow.worker-dispatcher} and {@code umiflow.io-dispatcher} in the
+ * host's config ({@code reference.conf} has defaults).
+ */
+public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
+  /** Messages the job accepts. */
+  public sealed interface Command {}
+
+  /** Runs a job; events go to {@code replyTo}. Only the first Start is honoured. */
+  public record Start(GroupSettings settings, ActorRef<Event> replyTo) implements Command {}
+
+  /** Stops the job; the host receives {@link Failed} with reason "cancelled". */
+  public enum Cancel implements Command { INSTANCE }
+
+  record HeaderRead(BamHeader header, byte[] leftover, int leftoverCredit) implements Command {}
+
+  record StageFailed(String reason) implements Command {}
+
+  record WriterFinished(BatchMetrics totals) implements Command {}
+
+  enum Tick implements Command { INSTANCE }
+
+  /** What the job tells its host. */
+  public sealed interface Event {}
+
+  /** The header was read and the pipeline is running. */
+  public record Started(String input, String output, long budgetBytes, int threads, String deflateBackend)
+      implements Event {}
+
+  /**
+   * Progress so far.
+   *
+   * @param recordsRead     input records read
+   * @param recordsWritten  output records written
+   * @param recordsPerSecond input records per second since the start
+   * @param locus           the last position group closed
+   * @param accountedBytes  bytes held in the ledger now
+   * @param budgetBytes     the ledger's budget
+   * @param largestGroup    templates in the largest position group so far
+   */
+  public record Progress(long recordsRead, long recordsWritten, double recordsPerSecond, String locus,
+                         long accountedBytes, long budgetBytes, long largestGroup) implements Event {}
+
+  /** The output and metrics are complete under their final names. */
+  public record Completed(JobSummary summary) implements Event {}
+
+  /** The job failed; {@code reason} is one line naming the file, record and cause. */
+  public record Failed(String reason) implements Event {}
+
+  private static final String WORKER_DISPATCHER = "umiflow.worker-dispatcher";
+  private static final String IO_DISPATCHER = "umiflow.io-dispatcher";
+
+  private final TimerScheduler<Command> timers;
+  private GroupSettings settings;
+  private ActorRef<Event> replyTo;
+  private MemoryLedger ledger;
+  private MemoryLedger.Account readerAccount;
+  private MemoryLedger.Account batchAccount;
+  private final List<MemoryLedger.Account> processorAccounts = new ArrayList<>();
+  private final PipelineStats stats = new PipelineStats();
+  private ActorRef<Reader.Command> reader;
+  private long startNanos;
+  private boolean finished;
+
+  /** The job's behavior, ready for one {@link Start}. */
+  public static Behavior<Command> create() {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new GroupJob(ctx, timers)));
+  }
+
+  private GroupJob(ActorContext<Command> ctx, TimerScheduler<Command> timers) {
+    super(ctx);
+    this.timers = timers;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Start.class, this::onStart)
+        .onMessageEquals(Cancel.INSTANCE, () -> fail("cancelled"))
+        .onMessage(HeaderRead.class, this::onHeader)
+        .onMessage(StageFailed.class, f -> fail(f.reason()))
+        .onMessage(WriterFinished.class, this::onFinished)
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onSignal(ChildFailed.class, f -> fail("internal error in " + f.getRef().path().name() + ": " + f.cause()))
+        .onSignal(Terminated.class, t -> this)
+        .build();
+  }
+
+  private Behavior<Command> onStart(Start s) {
+    if (settings != null) {
+      return this;
+    }
+    settings = s.settings();
+    replyTo = s.replyTo();
+    startNanos = System.nanoTime();
+    ledger = new MemoryLedger(settings.memoryBudget());
+    long budget = settings.memoryBudget();
+    long readerShare = Math.max(3 * Reader.CHUNK_RESERVE, Math.min(budget / 10, 64L << 20));
+    long processorShare = (long) (budget * 0.35) / settings.threads();
+    readerAccount = ledger.open("reader", readerShare);
+    for (int i = 0; i < settings.threads(); i++) {
+      processorAccounts.add(ledger.open("processor-" + i, processorShare));
+    }
+    batchAccount = ledger.open("batches", budget - readerShare - processorShare * settings.threads());
+    reader = getContext().spawn(Reader.create(settings, readerAccount, stats, getContext().getSelf()), "reader",
+        DispatcherSelector.fromConfig(IO_DISPATCHER));
+    getContext().watch(reader);
+    return this;
+  }
+
+  private Behavior<Command> onHeader(HeaderRead h) {
+    if (finished) {
+      return this;
+    }
+    String problem = h.header().templateCoordinateProblem();
+    if (problem != null) {
+      return fail(source() + ": " + problem + "; sort it first with: samtools sort --template-coordinate -o sorted.bam "
+          + (settings.inputIsStdin() ? "input.bam" : settings.input()));
+    }
+    BamHeader out = h.header().withProgram("umiflow", Version.VERSION, settings.commandLine());
+    ActorRef<GroupJob.Command> self = getContext().getSelf();
+    ActorRef<Writer.Command> writer = getContext().spawn(Writer.create(settings, out, batchAccount, stats, self),
+        "writer", DispatcherSelector.fromConfig(IO_DISPATCHER));
+    getContext().watch(writer);
+    List<ActorRef<Processor.Command>> processors = new ArrayList<>();
+    for (int i = 0; i < settings.threads(); i++) {
+      ActorRef<Processor.Command> p = getContext().spawn(
+          Processor.create(i, settings, h.header(), processorAccounts.get(i), writer, self),
+          "processor-" + i, DispatcherSelector.fromConfig(WORKER_DISPATCHER));
+      getContext().watch(p);
+      processors.add(p);
+    }
+    long target = Math.max(64L << 10, Math.min(4L << 20, batchAccount.capacity() / (12L * (settings.threads() + 1))));
+    ActorRef<Grouper.Command> grouper = getContext().spawn(
+        Grouper.create(settings, h.header(), readerAccount, batchAccount, stats, self, writer, processors, target),
+        "grouper", DispatcherSelector.fromConfig(WORKER_DISPATCHER));
+    getContext().watch(grouper);
+    List<ActorRef<Inflater.Command>> inflaters = new ArrayList<>();
+    for (int i = 0; i < settings.threads(); i++) {
+      ActorRef<Inflater.Command> inf = getContext().spawn(
+          Inflater.create(settings.deflateBackend(), readerAccount, grouper, self, source()),
+          "inflater-" + i, DispatcherSelector.fromConfig(WORKER_DISPATCHER));
+      getContext().watch(inf);
+      inflaters.add(inf);
+    }
+    grouper.tell(new Grouper.Chunk(0, h.leftover(), h.leftover().length, h.leftoverCredit()));
+    reader.tell(new Reader.Continue(inflaters, grouper));
+    replyTo.tell(new Started(settings.input(), settings.output(), ledger.budget(), settings.threads(),
+        settings.deflateBackend().name()));
+    if (settings.progressMillis() > 0) {
+      timers.startTimerAtFixedRate(Tick.INSTANCE, Duration.ofMillis(settings.progressMillis()));
+    }
+    return this;
+  }
+
+  private String source() {
+    return settings.inputIsStdin() ? "standard input" : settings.input();
+  }
+
+  private Behavior<Command> onTick() {
+    replyTo.tell(progress());
+    return this;
+  }
+
+  private Progress progress() {
+    double seconds = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
+    long read = stats.recordsRead.get();
+    return new Progress(read, stats.recordsWritten.get(), read / seconds, stats.currentLocus, ledger.used(),
+        ledger.budget(), stats.largestGroupTemplates.get());
+  }
+
+  private Behavior<Command> onFinished(WriterFinished f) {
+    if (finished) {
+      return this;
+    }
+    finished = true;
+    BatchMetrics m = f.totals();
+    JobSummary summary = new JobSummary(stats.recordsRead.get(), m.recordsOut, stats.templates.get(),
+        stats.positionGroups.get(), stats.largestGroupTemplates.get(), m.molecules, m.families, m.accepted,
+        m.discardedNonPf, m.discardedPoorAlignment, m.discardedNsInUmi, m.discardedUmisTooShort,
+        (System.nanoTime() - startNanos) / 1_000_000, ledger.peak(), ledger.budget());
+    replyTo.tell(new Completed(summary));
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> fail(String reason) {
+    if (finished) {
+      return this;
+    }
+    finished = true;
+    if (replyTo != null) {
+      replyTo.tell(new Failed(reason));
+    }
+    return Behaviors.stopped();
+  }
+
+  /** Peak bytes held per account, for {@code --pipeline-stats}. */
+  List<MemoryLedger.Account> accounts() {
+    return ledger == null ? List.of() : ledger.accounts();
+  }
+}

@@ -1,0 +1,209 @@
+package io.umiflow.actors;
+
+import io.umiflow.assign.Strategy;
+import io.umiflow.codec.DeflateBackend;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+/**
+ * Everything one grouping job needs, validated on {@link Builder#build()} so that bad values fail before
+ * any work with a one-line reason. Names follow fgbio {@code GroupReadsByUmi}'s options.
+ *
+ * @param input               BAM path, or {@code -} for standard input
+ * @param output              BAM path, or {@code -} for standard output
+ * @param strategy            UMI assignment strategy
+ * @param edits               maximum mismatches between UMIs of one molecule
+ * @param minMapQ             minimum mapping quality of mapped primary reads
+ * @param includeNonPf        keep QC-fail templates
+ * @param rawTag              tag holding the raw UMI
+ * @param assignTag           tag to write the molecule id into
+ * @param cellTag             cell barcode tag; templates of different cells never share a molecule
+ * @param minUmiLength        0 for none; else drop UMIs with fewer A/C/G/T and compare prefixes
+ * @param markDuplicates      set the duplicate flag on all but the best template of each family
+ * @param familySizeHistogram optional path of the family size histogram
+ * @param groupingMetrics     optional path of the grouping metrics
+ * @param threads             worker threads (inflate, group, assign, deflate)
+ * @param memoryBudget        bytes the ledger may account (the job's share of the heap)
+ * @param compressionLevel    output BGZF level 0-9
+ * @param tmpDir              where temporary files go (defaults to the output's folder)
+ * @param deflateBackend      zlib implementation
+ * @param commandLine         recorded in the output's {@code @PG} line
+ * @param progressMillis      interval of progress events; 0 for none
+ */
+public record GroupSettings(
+    String input,
+    String output,
+    Strategy strategy,
+    int edits,
+    int minMapQ,
+    boolean includeNonPf,
+    String rawTag,
+    String assignTag,
+    String cellTag,
+    int minUmiLength,
+    boolean markDuplicates,
+    String familySizeHistogram,
+    String groupingMetrics,
+    int threads,
+    long memoryBudget,
+    int compressionLevel,
+    String tmpDir,
+    DeflateBackend deflateBackend,
+    String commandLine,
+    long progressMillis) {
+
+  /** The smallest ledger budget we accept: enough for a few batches per worker. */
+  public static final long MIN_BUDGET = 16L << 20;
+
+  /** True when reading standard input. */
+  public boolean inputIsStdin() {
+    return input.equals("-");
+  }
+
+  /** True when writing standard output. */
+  public boolean outputIsStdout() {
+    return output.equals("-");
+  }
+
+  /** A builder with fgbio's defaults; input, output and strategy must be set. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder starting from these settings. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.input = input;
+    b.output = output;
+    b.strategy = strategy;
+    b.edits = edits;
+    b.minMapQ = minMapQ;
+    b.includeNonPf = includeNonPf;
+    b.rawTag = rawTag;
+    b.assignTag = assignTag;
+    b.cellTag = cellTag;
+    b.minUmiLength = minUmiLength;
+    b.markDuplicates = markDuplicates;
+    b.familySizeHistogram = familySizeHistogram;
+    b.groupingMetrics = groupingMetrics;
+    b.threads = threads;
+    b.memoryBudget = memoryBudget;
+    b.compressionLevel = compressionLevel;
+    b.tmpDir = tmpDir;
+    b.deflateBackend = deflateBackend;
+    b.commandLine = commandLine;
+    b.progressMillis = progressMillis;
+    return b;
+  }
+
+  /** Mutable builder; {@link #build()} validates. */
+  public static final class Builder {
+    private String input;
+    private String output;
+    private Strategy strategy;
+    private int edits = 1;
+    private Integer minMapQ;
+    private boolean includeNonPf;
+    private String rawTag = "RX";
+    private String assignTag = "MI";
+    private String cellTag = "CB";
+    private int minUmiLength;
+    private boolean markDuplicates;
+    private String familySizeHistogram;
+    private String groupingMetrics;
+    private int threads = Runtime.getRuntime().availableProcessors();
+    private long memoryBudget = 256L << 20;
+    private int compressionLevel = 1;
+    private String tmpDir;
+    private DeflateBackend deflateBackend = DeflateBackend.best();
+    private String commandLine = "";
+    private long progressMillis = 5000;
+
+    /** BAM path or {@code -}. */
+    public Builder input(String v) { input = v; return this; }
+    /** BAM path or {@code -}. */
+    public Builder output(String v) { output = v; return this; }
+    /** The strategy. */
+    public Builder strategy(Strategy v) { strategy = v; return this; }
+    /** Maximum edits (default 1). */
+    public Builder edits(int v) { edits = v; return this; }
+    /** Minimum MAPQ (default 1, or 0 with duplicate marking). */
+    public Builder minMapQ(Integer v) { minMapQ = v; return this; }
+    /** Keep QC-fail templates. */
+    public Builder includeNonPf(boolean v) { includeNonPf = v; return this; }
+    /** Raw UMI tag (default RX). */
+    public Builder rawTag(String v) { rawTag = v; return this; }
+    /** Output molecule id tag (default MI). */
+    public Builder assignTag(String v) { assignTag = v; return this; }
+    /** Cell barcode tag (default CB). */
+    public Builder cellTag(String v) { cellTag = v; return this; }
+    /** Minimum UMI length, 0 for none. */
+    public Builder minUmiLength(int v) { minUmiLength = v; return this; }
+    /** Duplicate marking. */
+    public Builder markDuplicates(boolean v) { markDuplicates = v; return this; }
+    /** Family size histogram path or null. */
+    public Builder familySizeHistogram(String v) { familySizeHistogram = v; return this; }
+    /** Grouping metrics path or null. */
+    public Builder groupingMetrics(String v) { groupingMetrics = v; return this; }
+    /** Worker threads. */
+    public Builder threads(int v) { threads = v; return this; }
+    /** The ledger's budget in bytes. */
+    public Builder memoryBudget(long v) { memoryBudget = v; return this; }
+    /** Output compression level. */
+    public Builder compressionLevel(int v) { compressionLevel = v; return this; }
+    /** Temporary directory. */
+    public Builder tmpDir(String v) { tmpDir = v; return this; }
+    /** zlib backend. */
+    public Builder deflateBackend(DeflateBackend v) { deflateBackend = v; return this; }
+    /** Command line for the @PG record. */
+    public Builder commandLine(String v) { commandLine = v; return this; }
+    /** Progress interval in milliseconds, 0 for none. */
+    public Builder progressMillis(long v) { progressMillis = v; return this; }
+
+    /** Validates and builds; throws IllegalArgumentException with a one-line reason. */
+    public GroupSettings build() {
+      require(input != null && !input.isEmpty(), "an input is required (-i FILE, or - for standard input)");
+      require(output != null && !output.isEmpty(), "an output is required (-o FILE, or - for standard output)");
+      require(strategy != null, "a strategy is required (-s identity|edit|adjacency|paired)");
+      require(edits >= 0, "--edits must be >= 0, got " + edits);
+      require(!(strategy == Strategy.PAIRED && minUmiLength > 0), "--min-umi-length cannot be used with the paired strategy");
+      require(minUmiLength >= 0, "--min-umi-length must be positive");
+      int mq = minMapQ != null ? minMapQ : (markDuplicates ? 0 : 1);
+      require(mq >= 0, "--min-map-q must be >= 0, got " + mq);
+      requireTag(rawTag, "--raw-tag");
+      requireTag(assignTag, "--assign-tag");
+      requireTag(cellTag, "--cell-tag");
+      require(!rawTag.equals(assignTag), "--raw-tag and --assign-tag must differ");
+      require(threads >= 1, "--threads must be >= 1, got " + threads);
+      require(compressionLevel >= 0 && compressionLevel <= 9, "--compression-level must be 0-9, got " + compressionLevel);
+      require(memoryBudget >= MIN_BUDGET, "the memory budget (" + (memoryBudget >> 20) + " MiB) is below the minimum of "
+          + (MIN_BUDGET >> 20) + " MiB");
+      require(deflateBackend != null && deflateBackend.available(), "deflate backend not available");
+      if (!input.equals("-") && !output.equals("-")) {
+        Path in = Paths.get(input).toAbsolutePath().normalize();
+        Path out = Paths.get(output).toAbsolutePath().normalize();
+        require(!in.equals(out), "the output must not be the input (" + input + ")");
+        for (String metrics : new String[] {familySizeHistogram, groupingMetrics}) {
+          if (metrics != null) {
+            Path m = Paths.get(metrics).toAbsolutePath().normalize();
+            require(!m.equals(in) && !m.equals(out), "metrics file " + metrics + " would overwrite the input or output");
+          }
+        }
+      }
+      return new GroupSettings(input, output, strategy, edits, mq, includeNonPf, rawTag, assignTag, cellTag,
+          minUmiLength, markDuplicates, familySizeHistogram, groupingMetrics, threads, memoryBudget,
+          compressionLevel, tmpDir, deflateBackend, commandLine == null ? "" : commandLine, progressMillis);
+    }
+
+    private static void requireTag(String tag, String option) {
+      require(tag != null && tag.length() == 2 && Character.isLetter(tag.charAt(0))
+          && Character.isLetterOrDigit(tag.charAt(1)), option + " must be a two-character SAM tag, got '" + tag + "'");
+    }
+
+    private static void require(boolean ok, String message) {
+      if (!ok) {
+        throw new IllegalArgumentException(message);
+      }
+    }
+  }
+}

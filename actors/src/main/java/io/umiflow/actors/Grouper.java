@@ -1,0 +1,454 @@
+package io.umiflow.actors;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import io.umiflow.codec.BamHeader;
+import io.umiflow.codec.BamRecord;
+import io.umiflow.codec.InputFormatException;
+import io.umiflow.codec.PositionKey;
+import io.umiflow.codec.RecordSplitter;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns inflated chunks, restored to input order, into batches of whole position groups. Cuts records,
+ * assembles templates (runs of one read name), keeps their primary records, computes each template's
+ * position key and checks that keys never go backwards. A batch is cut at a chunk end once its closed
+ * groups reach the target size; the still-open group moves to the next batch.
+ *
+ * <p>Credits: before parsing a chunk it takes from the batches account enough for the worst case the
+ * chunk can add to the open batch (arrays pre-grown so that parsing never allocates), then gives back
+ * all but the batch's exact need. Each batch carries its exact credit to the writer, which returns it.
+ * A group that can never fit the account fails the job with a clear message.
+ */
+final class Grouper extends AbstractBehavior<Grouper.Command> {
+  sealed interface Command {}
+
+  /** Inflated bytes of chunk {@code seq}; {@code credit} is held in the reader account. */
+  record Chunk(long seq, byte[] data, int length, long credit) implements Command {}
+
+  /** The reader sent chunks {@code 0..chunks-1}. */
+  record EndOfInput(long chunks) implements Command {}
+
+  /** Credits asked for earlier have been granted. */
+  enum Granted implements Command { INSTANCE }
+
+  /** A processor finished a batch (for least-loaded dispatch). */
+  record ProcessorDone(int processor) implements Command {}
+
+  private static final int MIN_RECORD = 4 + BamRecord.FIXED_SIZE + 1;
+
+  private final GroupSettings settings;
+  private final MemoryLedger.Account readerAccount;
+  private final MemoryLedger.Account batchAccount;
+  private final PipelineStats stats;
+  private final ActorRef<GroupJob.Command> job;
+  private final ActorRef<Writer.Command> writer;
+  private final List<ActorRef<Processor.Command>> processors;
+  private final int[] outstanding;
+  private final BamHeader header;
+  private final String source;
+  private final long targetBytes;
+  private final RecordSplitter splitter;
+  private final Map<Long, Chunk> pending = new HashMap<>();
+  private long nextChunk;
+  private long endAt = -1;
+  private boolean waitingForCredit;
+  private boolean failed;
+  private long batchesSent;
+
+  // the open batch
+  private byte[] data = new byte[0];
+  private int dataLen;
+  private int[] r1 = new int[0];
+  private int[] r2 = new int[0];
+  private boolean[] early = new boolean[0];
+  private long[] recNo = new long[0];
+  private int templates;
+  private int[] groupStart = new int[1];
+  private int groups;
+  private int records;
+  private long held;
+
+  // the template being assembled
+  private final byte[] name = new byte[256 + 40];
+  private boolean inTemplate;
+  private int tplR1 = -1;
+  private int tplR2 = -1;
+  private long tplFirstRecord;
+  private final PositionKey key = new PositionKey();
+  private final PositionKey previous = new PositionKey();
+  private boolean havePrevious;
+  private long groupTemplates;
+
+  static Behavior<Command> create(GroupSettings settings, BamHeader header, MemoryLedger.Account readerAccount,
+                                  MemoryLedger.Account batchAccount, PipelineStats stats,
+                                  ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> writer,
+                                  List<ActorRef<Processor.Command>> processors, long targetBytes) {
+    return Behaviors.setup(ctx -> new Grouper(ctx, settings, header, readerAccount, batchAccount, stats, job, writer,
+        processors, targetBytes));
+  }
+
+  private Grouper(ActorContext<Command> ctx, GroupSettings settings, BamHeader header,
+                  MemoryLedger.Account readerAccount, MemoryLedger.Account batchAccount, PipelineStats stats,
+                  ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> writer,
+                  List<ActorRef<Processor.Command>> processors, long targetBytes) {
+    super(ctx);
+    this.settings = settings;
+    this.header = header;
+    this.readerAccount = readerAccount;
+    this.batchAccount = batchAccount;
+    this.stats = stats;
+    this.job = job;
+    this.writer = writer;
+    this.processors = processors;
+    this.outstanding = new int[processors.size()];
+    this.targetBytes = targetBytes;
+    this.source = settings.inputIsStdin() ? "standard input" : settings.input();
+    this.splitter = new RecordSplitter(source);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Chunk.class, this::onChunk)
+        .onMessage(EndOfInput.class, this::onEnd)
+        .onMessageEquals(Granted.INSTANCE, this::onGranted)
+        .onMessage(ProcessorDone.class, this::onProcessorDone)
+        .onSignal(PostStop.class, s -> {
+          batchAccount.cancelWaiters();
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<Command> onChunk(Chunk c) {
+    pending.put(c.seq(), c);
+    return drain();
+  }
+
+  private Behavior<Command> onEnd(EndOfInput e) {
+    endAt = e.chunks();
+    return drain();
+  }
+
+  private Behavior<Command> onGranted() {
+    waitingForCredit = false;
+    return drain();
+  }
+
+  private Behavior<Command> onProcessorDone(ProcessorDone d) {
+    outstanding[d.processor()]--;
+    return this;
+  }
+
+  private Behavior<Command> drain() {
+    try {
+      while (!failed && !waitingForCredit) {
+        Chunk c = pending.get(nextChunk);
+        if (c == null) {
+          if (endAt >= 0 && nextChunk == endAt) {
+            finishInput();
+            endAt = -1;
+          }
+          break;
+        }
+        if (!reserveFor(c.length())) {
+          break;
+        }
+        pending.remove(nextChunk);
+        nextChunk++;
+        splitter.feed(c.data(), 0, c.length(), this::onRecord);
+        readerAccount.release(c.credit());
+        trueUp();
+        if (closedBytes() >= targetBytes) {
+          emitClosedGroups();
+        }
+      }
+    } catch (InputFormatException e) {
+      fail(e.getMessage());
+    }
+    return this;
+  }
+
+  private void fail(String reason) {
+    failed = true;
+    job.tell(new GroupJob.StageFailed(reason));
+  }
+
+  /**
+   * Grows the open batch's arrays so a chunk of {@code len} bytes fits without another allocation, after
+   * taking the credits that needs. False when waiting for credits.
+   */
+  private boolean reserveFor(int len) {
+    int maxNewTemplates = len / MIN_RECORD + 2;
+    int needData = dataLen + len;
+    int needTemplates = templates + maxNewTemplates;
+    int needGroups = groups + maxNewTemplates + 1;
+    int dataCap = data.length >= needData ? data.length : grow(data.length, needData);
+    int tplCap = r1.length >= needTemplates ? r1.length : grow(r1.length, needTemplates);
+    int groupCap = groupStart.length >= needGroups ? groupStart.length : grow(groupStart.length, needGroups);
+    long need = Batch.creditFor(dataCap, tplCap, records + maxNewTemplates * 2, needData) + 4L * groupCap;
+    if (need > held) {
+      long more = need - held;
+      if (need > batchAccount.capacity()) {
+        fail("the position group at " + locus() + " needs more memory than the budget allows ("
+            + (need >> 20) + " MiB of " + (batchAccount.capacity() >> 20)
+            + " MiB for groups in flight); raise --memory");
+        return false;
+      }
+      ActorRef<Command> self = getContext().getSelf();
+      held += more;
+      if (!batchAccount.acquireOrWait(more, () -> self.tell(Granted.INSTANCE))) {
+        waitingForCredit = true;
+        return false;
+      }
+    }
+    if (dataCap != data.length) {
+      data = Arrays.copyOf(data, dataCap);
+    }
+    if (tplCap != r1.length) {
+      r1 = Arrays.copyOf(r1, tplCap);
+      r2 = Arrays.copyOf(r2, tplCap);
+      early = Arrays.copyOf(early, tplCap);
+      recNo = Arrays.copyOf(recNo, tplCap);
+    }
+    if (groupCap != groupStart.length) {
+      groupStart = Arrays.copyOf(groupStart, groupCap);
+    }
+    return true;
+  }
+
+  private static int grow(int cap, int need) {
+    long g = Math.max(need, Math.min((long) cap + (cap >> 1), (long) need + (64 << 20)));
+    return (int) Math.min(Integer.MAX_VALUE - 16, g);
+  }
+
+  /** Gives back all credits beyond what the open batch needs exactly. */
+  private void trueUp() {
+    long exact = exactCredit();
+    if (held > exact) {
+      batchAccount.release(held - exact);
+      held = exact;
+    }
+  }
+
+  private long exactCredit() {
+    return Batch.creditFor(data.length, r1.length, records, dataLen) + 4L * groupStart.length;
+  }
+
+  private void onRecord(byte[] b, int off, int len, long number) throws InputFormatException {
+    stats.recordsRead.incrementAndGet();
+    if (inTemplate && !sameName(b, off)) {
+      finishTemplate();
+    }
+    if (!inTemplate) {
+      int n = BamRecord.readNameLength(b, off);
+      System.arraycopy(b, off + 36, name, 0, n);
+      inTemplate = true;
+      tplR1 = -1;
+      tplR2 = -1;
+      tplFirstRecord = number;
+    }
+    int flag = BamRecord.flag(b, off);
+    if ((flag & (BamRecord.FLAG_SECONDARY | BamRecord.FLAG_SUPPLEMENTARY)) != 0) {
+      return;
+    }
+    int refId = BamRecord.refId(b, off);
+    if (refId < -1 || refId >= header.references().size()) {
+      throw new InputFormatException(source + ": record " + number + " (read " + BamRecord.readName(b, off)
+          + ") refers to reference " + refId + ", but the header lists " + header.references().size());
+    }
+    boolean isR2 = (flag & BamRecord.FLAG_PAIRED) != 0 && (flag & BamRecord.FLAG_READ2) != 0
+        && (flag & BamRecord.FLAG_READ1) == 0;
+    if ((isR2 ? tplR2 : tplR1) >= 0) {
+      throw new InputFormatException(source + ": record " + number + " is a second primary "
+          + (isR2 ? "R2" : "R1") + " for read " + BamRecord.readName(b, off)
+          + " (duplicate records, or the file is not grouped by read name within a position)");
+    }
+    System.arraycopy(b, off, data, dataLen, len);
+    if (isR2) {
+      tplR2 = dataLen;
+    } else {
+      tplR1 = dataLen;
+    }
+    dataLen += len;
+    records++;
+  }
+
+  private boolean sameName(byte[] b, int off) {
+    int n = BamRecord.readNameLength(b, off);
+    return Arrays.equals(name, 0, n, b, off + 36, off + 36 + n) && name[n - 1] == 0;
+  }
+
+  private void finishTemplate() throws InputFormatException {
+    inTemplate = false;
+    if (tplR1 < 0 && tplR2 < 0) {
+      return; // only secondary or supplementary records: not a template
+    }
+    key.set(data, tplR1, data, tplR2);
+    boolean r1Earlier = PositionKey.r1IsLower(data, tplR1, data, tplR2);
+    if (!havePrevious) {
+      groupStart[groups++] = templates;
+      havePrevious = true;
+      groupTemplates = 0;
+    } else {
+      int c = previous.compareTo(key);
+      if (c > 0) {
+        int at = tplR1 >= 0 ? tplR1 : tplR2;
+        throw new InputFormatException(source + ": record " + tplFirstRecord + " (read "
+            + BamRecord.readName(data, at) + ") is out of template-coordinate order: " + describe(key)
+            + " comes after " + describe(previous)
+            + "; sort the input with samtools sort --template-coordinate");
+      }
+      if (c < 0) {
+        closeGroup();
+        groupStart[groups++] = templates;
+      }
+    }
+    previous.copyFrom(key);
+    r1[templates] = tplR1;
+    r2[templates] = tplR2;
+    early[templates] = r1Earlier;
+    recNo[templates] = tplFirstRecord;
+    templates++;
+    groupTemplates++;
+    stats.templates.incrementAndGet();
+  }
+
+  private void closeGroup() {
+    stats.positionGroups.incrementAndGet();
+    stats.noteGroupSize(groupTemplates);
+    groupTemplates = 0;
+    stats.currentLocus = describe(previous);
+  }
+
+  private String describe(PositionKey k) {
+    if (k.unmapped()) {
+      return "unmapped";
+    }
+    return end(k.tid1(), k.pos1(), k.neg1()) + " " + end(k.tid2(), k.pos2(), k.neg2());
+  }
+
+  private String end(int tid, int pos, boolean neg) {
+    return tid == PositionKey.UNKNOWN ? "*" : header.referenceName(tid) + ":" + (pos + 1) + (neg ? "-" : "+");
+  }
+
+  private String locus() {
+    return havePrevious ? describe(previous) : "the start";
+  }
+
+  private int templateStart(int t) {
+    return r1[t] < 0 ? r2[t] : (r2[t] < 0 ? r1[t] : Math.min(r1[t], r2[t]));
+  }
+
+  /** Bytes of the groups already closed (all but the last, still open one). */
+  private int closedBytes() {
+    if (groups <= 1) {
+      return 0;
+    }
+    return templateStart(groupStart[groups - 1]);
+  }
+
+  /** Sends the closed groups as one batch; the open group and any partial template move to a fresh one. */
+  private void emitClosedGroups() {
+    int openFirst = groupStart[groups - 1];
+    int cut = templateStart(openFirst);
+    int tailTemplates = templates - openFirst;
+    int tailRecords = 0;
+    for (int t = openFirst; t < templates; t++) {
+      tailRecords += (r1[t] >= 0 ? 1 : 0) + (r2[t] >= 0 ? 1 : 0);
+    }
+    if (inTemplate) {
+      tailRecords += (tplR1 >= 0 ? 1 : 0) + (tplR2 >= 0 ? 1 : 0);
+    }
+    int tailBytes = dataLen - cut;
+
+    int[] groupBounds = Arrays.copyOf(groupStart, groups);
+    groupBounds[groups - 1] = openFirst; // sentinel: end of the last closed group
+    int batchRecords = records - tailRecords;
+    long credit = Batch.creditFor(data.length, r1.length, batchRecords, cut) + 4L * groupBounds.length;
+    Batch batch = new Batch(batchesSent++, data, cut, openFirst, r1, r2, early, recNo, groups - 1, groupBounds,
+        batchRecords, credit);
+
+    // the open group starts the next batch
+    byte[] nextData = new byte[Math.max(tailBytes, (int) Math.min(targetBytes, 1 << 20))];
+    System.arraycopy(data, cut, nextData, 0, tailBytes);
+    int tplCap = Math.max(16, tailTemplates * 2);
+    int[] nr1 = new int[tplCap];
+    int[] nr2 = new int[tplCap];
+    boolean[] nearly = new boolean[tplCap];
+    long[] nrec = new long[tplCap];
+    for (int t = 0; t < tailTemplates; t++) {
+      nr1[t] = r1[openFirst + t] < 0 ? -1 : r1[openFirst + t] - cut;
+      nr2[t] = r2[openFirst + t] < 0 ? -1 : r2[openFirst + t] - cut;
+      nearly[t] = early[openFirst + t];
+      nrec[t] = recNo[openFirst + t];
+    }
+    if (inTemplate) {
+      tplR1 = tplR1 < 0 ? -1 : tplR1 - cut;
+      tplR2 = tplR2 < 0 ? -1 : tplR2 - cut;
+    }
+    data = nextData;
+    dataLen = tailBytes;
+    r1 = nr1;
+    r2 = nr2;
+    early = nearly;
+    recNo = nrec;
+    templates = tailTemplates;
+    groupStart = new int[16];
+    groupStart[0] = 0;
+    groups = 1;
+    records = tailRecords;
+    // The open batch's own credit is its exact need; the emitted batch's credit moves with it. Any shortfall
+    // (the fresh arrays are allocated before the old ones are freed) is taken without waiting: it is bounded
+    // by the open group's size, which the account already held a moment ago.
+    long nextExact = exactCredit();
+    long remaining = held - credit;
+    if (remaining >= nextExact) {
+      batchAccount.release(remaining - nextExact);
+    } else if (!batchAccount.tryAcquire(nextExact - remaining)) {
+      nextExact = remaining; // accounted again, exactly, before the next chunk is parsed
+    }
+    held = nextExact;
+    dispatch(batch);
+  }
+
+  private void dispatch(Batch batch) {
+    int best = 0;
+    for (int i = 1; i < outstanding.length; i++) {
+      if (outstanding[i] < outstanding[best]) {
+        best = i;
+      }
+    }
+    outstanding[best]++;
+    processors.get(best).tell(new Processor.Process(batch, getContext().getSelf()));
+  }
+
+  private void finishInput() throws InputFormatException {
+    splitter.finish();
+    if (inTemplate) {
+      finishTemplate();
+    }
+    if (templates > 0) {
+      closeGroup();
+      int[] bounds = Arrays.copyOf(groupStart, groups + 1);
+      bounds[groups] = templates;
+      long credit = held;
+      held = 0;
+      dispatch(new Batch(batchesSent++, data, dataLen, templates, r1, r2, early, recNo, groups, bounds, records,
+          credit));
+    } else if (held > 0) {
+      batchAccount.release(held);
+      held = 0;
+    }
+    writer.tell(new Writer.EndOfBatches(batchesSent));
+  }
+}

@@ -1,0 +1,521 @@
+package io.umiflow.actors;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import io.umiflow.assign.Assignment;
+import io.umiflow.assign.IntSort;
+import io.umiflow.assign.Strategy;
+import io.umiflow.assign.UmiAssigner;
+import io.umiflow.assign.UmiAssignmentException;
+import io.umiflow.assign.UmiSet;
+import io.umiflow.assign.Workspace;
+import io.umiflow.codec.BamHeader;
+import io.umiflow.codec.BamRecord;
+import io.umiflow.codec.BlockDeflater;
+import io.umiflow.codec.PositionKey;
+import io.umiflow.codec.TagEditor;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One worker of the pool. For each batch: filters templates (fgbio's rules and counts), partitions each
+ * position group by library and cell barcode, assigns molecules with the strategy, orders the templates
+ * for output and marks duplicates; then tells the writer how many molecules the batch has. When the
+ * writer answers with the batch's first molecule id (known once all earlier batches are counted), it
+ * writes the records with their ids and compresses them into BGZF blocks, in parallel with the other
+ * workers.
+ *
+ * <p>Memory: the assigner's reusable workspace lives in this processor's own account; before a partition
+ * is assigned its estimate is taken from it, and the workspace is released after a group that made it
+ * grow past half the share. Per-batch arrays and output buffers are covered by the batch's credit.
+ */
+final class Processor extends AbstractBehavior<Processor.Command> {
+  sealed interface Command {}
+
+  /** Work on this batch; tell {@code grouper} when it is done. */
+  record Process(Batch batch, ActorRef<Grouper.Command> grouper) implements Command {}
+
+  /** The writer's answer: the batch's molecules start at id {@code base}. */
+  record Numbered(long seq, long base) implements Command {}
+
+  private static final int KEEP = 0;
+  private static final int NON_PF = 1;
+  private static final int POOR_ALIGNMENT = 2;
+  private static final int NS_IN_UMI = 3;
+  private static final int TOO_SHORT = 4;
+
+  private final int index;
+  private final GroupSettings settings;
+  private final MemoryLedger.Account account;
+  private final ActorRef<Writer.Command> writer;
+  private final ActorRef<GroupJob.Command> job;
+  private final BamHeader header;
+  private final String source;
+  private final UmiAssigner assigner;
+  private final boolean paired;
+  private final Workspace ws = new Workspace();
+  private final UmiSet umis = new UmiSet();
+  private final Assignment assignment = new Assignment();
+  private final BlockDeflater deflater;
+  private final char raw0;
+  private final char raw1;
+  private final char cell0;
+  private final char cell1;
+  private final byte[] assignTag;
+  private long charged;
+  private final Map<Long, Assigned> pending = new HashMap<>();
+
+  // library lookup: read group id bytes -> library ordinal (libraries in name order; "unknown" among them)
+  private final List<byte[]> readGroupIds = new ArrayList<>();
+  private final List<Integer> readGroupLibrary = new ArrayList<>();
+  private final int unknownLibrary;
+
+  // per-batch scratch
+  private int[] kept = new int[64];
+  private int[] scratch = new int[64];
+  private int[] library = new int[64];
+  private int[] cellOff = new int[64];
+  private int[] cellLen = new int[64];
+  private int[] umiOff = new int[64];
+  private int[] umiLen = new int[64];
+
+  /** A batch whose molecules are assigned, waiting for its first molecule id. */
+  private record Assigned(Batch batch, ActorRef<Grouper.Command> grouper, int[] order, int keptCount, int[] molecule, boolean[] bStrand,
+                          boolean[] duplicate, BatchMetrics metrics) {}
+
+  static Behavior<Command> create(int index, GroupSettings settings, BamHeader header, MemoryLedger.Account account,
+                                  ActorRef<Writer.Command> writer, ActorRef<GroupJob.Command> job) {
+    return Behaviors.setup(ctx -> new Processor(ctx, index, settings, header, account, writer, job));
+  }
+
+  private Processor(ActorContext<Command> ctx, int index, GroupSettings settings, BamHeader header,
+                    MemoryLedger.Account account, ActorRef<Writer.Command> writer, ActorRef<GroupJob.Command> job) {
+    super(ctx);
+    this.index = index;
+    this.settings = settings;
+    this.header = header;
+    this.account = account;
+    this.writer = writer;
+    this.job = job;
+    this.source = settings.inputIsStdin() ? "standard input" : settings.input();
+    this.assigner = UmiAssigner.create(settings.strategy(), settings.edits(), settings.minUmiLength());
+    this.paired = settings.strategy() == Strategy.PAIRED;
+    this.deflater = new BlockDeflater(settings.compressionLevel(), settings.deflateBackend());
+    this.raw0 = settings.rawTag().charAt(0);
+    this.raw1 = settings.rawTag().charAt(1);
+    this.cell0 = settings.cellTag().charAt(0);
+    this.cell1 = settings.cellTag().charAt(1);
+    this.assignTag = settings.assignTag().getBytes(StandardCharsets.US_ASCII);
+    Map<String, String> libs = header.librariesByReadGroup();
+    List<String> names = new ArrayList<>(new java.util.TreeSet<>(libs.values()));
+    if (!names.contains("unknown")) {
+      names.add("unknown");
+      names.sort(null);
+    }
+    for (Map.Entry<String, String> e : libs.entrySet()) {
+      readGroupIds.add(e.getKey().getBytes(StandardCharsets.UTF_8));
+      readGroupLibrary.add(names.indexOf(e.getValue()));
+    }
+    this.unknownLibrary = names.indexOf("unknown");
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Process.class, this::onProcess)
+        .onMessage(Numbered.class, this::onNumbered)
+        .build();
+  }
+
+  private Behavior<Command> onProcess(Process p) {
+    try {
+      Assigned a = assign(p.batch(), p.grouper());
+      pending.put(p.batch().seq(), a);
+      writer.tell(new Writer.Counted(p.batch().seq(), a.metrics().molecules, getContext().getSelf()));
+    } catch (JobFailure e) {
+      job.tell(new GroupJob.StageFailed(e.getMessage()));
+      return Behaviors.stopped();
+    }
+    return this;
+  }
+
+  /** A failure that names the input and the record; ends the job. */
+  private static final class JobFailure extends RuntimeException {
+    JobFailure(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private Assigned assign(Batch b, ActorRef<Grouper.Command> grouper) {
+    int n = b.templates();
+    int[] order = new int[n];
+    int[] molecule = new int[n];
+    boolean[] bStrand = new boolean[n];
+    boolean[] duplicate = settings.markDuplicates() ? new boolean[n] : null;
+    BatchMetrics metrics = new BatchMetrics();
+    ensureScratch(n);
+    int written = 0;
+    long base = 0;
+    byte[] d = b.data();
+    for (int g = 0; g < b.groups(); g++) {
+      int gs = b.groupStart()[g];
+      int ge = b.groupStart()[g + 1];
+      int k = 0;
+      for (int t = gs; t < ge; t++) {
+        int category = classify(b, t);
+        int recs = (b.r1()[t] >= 0 ? 1 : 0) + (b.r2()[t] >= 0 ? 1 : 0);
+        switch (category) {
+          case KEEP -> {
+            kept[k++] = t;
+            metrics.accepted += recs;
+          }
+          case NON_PF -> metrics.discardedNonPf += recs;
+          case POOR_ALIGNMENT -> metrics.discardedPoorAlignment += recs;
+          case NS_IN_UMI -> metrics.discardedNsInUmi += recs;
+          default -> metrics.discardedUmisTooShort += recs;
+        }
+      }
+      if (k == 0) {
+        continue;
+      }
+      int[] parts = partition(b, k);
+      for (int s = 0; s < k; ) {
+        int e = s + 1;
+        while (e < k && samePartition(d, parts[s], parts[e])) {
+          e++;
+        }
+        base += assignPartition(b, parts, s, e, base, molecule, bStrand);
+        s = e;
+      }
+      // output order: molecule, then /A before /B, then read name
+      for (int i = 0; i < k; i++) {
+        kept[i] = parts[i];
+      }
+      int[] sorted = IntSort.sort(kept, k, scratch, (x, y) -> {
+        int c = Integer.compare(molecule[x], molecule[y]);
+        if (c != 0) {
+          return c;
+        }
+        if (bStrand[x] != bStrand[y]) {
+          return bStrand[x] ? 1 : -1;
+        }
+        return BamRecord.compareNames(d, first(b, x), d, first(b, y));
+      });
+      for (int s = 0; s < k; ) {
+        int e = s + 1;
+        while (e < k && molecule[sorted[e]] == molecule[sorted[s]] && bStrand[sorted[e]] == bStrand[sorted[s]]) {
+          e++;
+        }
+        metrics.addFamily(e - s);
+        if (duplicate != null) {
+          markDuplicates(b, sorted, s, e, duplicate);
+        }
+        s = e;
+      }
+      System.arraycopy(sorted, 0, order, written, k);
+      written += k;
+    }
+    metrics.molecules = base;
+    trimWorkspace();
+    return new Assigned(b, grouper, order, written, molecule, bStrand, duplicate, metrics);
+  }
+
+  private void ensureScratch(int n) {
+    if (kept.length < n) {
+      int cap = Math.max(n, kept.length * 2);
+      kept = new int[cap];
+      scratch = new int[cap];
+      library = new int[cap];
+      cellOff = new int[cap];
+      cellLen = new int[cap];
+      umiOff = new int[cap];
+      umiLen = new int[cap];
+    }
+  }
+
+  private static int first(Batch b, int t) {
+    return b.r1()[t] >= 0 ? b.r1()[t] : b.r2()[t];
+  }
+
+  /**
+   * fgbio's filters in its order (non-PF, all unmapped, MAPQ, N in UMI, UMI too short); also finds the
+   * template's UMI (R1's raw tag, else R2's).
+   */
+  private int classify(Batch b, int t) {
+    byte[] d = b.data();
+    int r1 = b.r1()[t];
+    int r2 = b.r2()[t];
+    int f1 = r1 >= 0 ? BamRecord.flag(d, r1) : BamRecord.FLAG_UNMAPPED;
+    int f2 = r2 >= 0 ? BamRecord.flag(d, r2) : BamRecord.FLAG_UNMAPPED;
+    // fgbio 4.1 tests QC-fail before "all unmapped" (GROUPING.md lists them the other way round; the compat
+    // metrics count QC-fail unmapped pairs as discarded_non_pf, and they are the contract).
+    if (!settings.includeNonPf()
+        && ((r1 >= 0 && (f1 & BamRecord.FLAG_QC_FAIL) != 0) || (r2 >= 0 && (f2 & BamRecord.FLAG_QC_FAIL) != 0))) {
+      return NON_PF;
+    }
+    if ((f1 & BamRecord.FLAG_UNMAPPED) != 0 && (f2 & BamRecord.FLAG_UNMAPPED) != 0) {
+      return POOR_ALIGNMENT;
+    }
+    int minMapQ = settings.minMapQ();
+    if ((r1 >= 0 && (f1 & BamRecord.FLAG_UNMAPPED) == 0 && BamRecord.mapq(d, r1) < minMapQ)
+        || (r2 >= 0 && (f2 & BamRecord.FLAG_UNMAPPED) == 0 && BamRecord.mapq(d, r2) < minMapQ)) {
+      return POOR_ALIGNMENT;
+    }
+    int tag = -1;
+    int rec = -1;
+    if (r1 >= 0) {
+      tag = BamRecord.findTag(d, r1, raw0, raw1);
+      rec = r1;
+    }
+    if (tag < 0 && r2 >= 0) {
+      tag = BamRecord.findTag(d, r2, raw0, raw1);
+      rec = r2;
+    }
+    int len = tag < 0 ? -1 : BamRecord.stringLength(d, tag, rec + BamRecord.totalSize(d, rec));
+    if (len <= 0) {
+      int at = first(b, t);
+      throw new JobFailure(source + ": record " + b.recordNumber()[t] + " (read " + BamRecord.readName(d, at) + ") "
+          + (tag < 0 ? "has no " + settings.rawTag() + " tag" : "has an empty or non-string " + settings.rawTag() + " tag")
+          + "; every kept template needs its UMI (see --raw-tag)");
+    }
+    int start = tag + 1;
+    int acgt = 0;
+    for (int i = 0; i < len; i++) {
+      byte c = d[start + i];
+      if (c == 'N' || c == 'n') {
+        return NS_IN_UMI;
+      }
+      if (c == 'A' || c == 'C' || c == 'G' || c == 'T' || c == 'a' || c == 'c' || c == 'g' || c == 't') {
+        acgt++;
+      }
+    }
+    if (settings.minUmiLength() > 0 && acgt < settings.minUmiLength()) {
+      return TOO_SHORT;
+    }
+    umiOff[t] = start;
+    umiLen[t] = len;
+    return KEEP;
+  }
+
+  /** Sorts the kept templates of a group by library, then cell barcode; returns them in that order. */
+  private int[] partition(Batch b, int k) {
+    byte[] d = b.data();
+    boolean allSame = true;
+    for (int i = 0; i < k; i++) {
+      int t = kept[i];
+      int rec = first(b, t);
+      library[t] = libraryOf(d, rec);
+      int tag = BamRecord.findTag(d, rec, cell0, cell1);
+      int len = tag < 0 ? -1 : BamRecord.stringLength(d, tag, rec + BamRecord.totalSize(d, rec));
+      cellOff[t] = tag + 1;
+      cellLen[t] = len;
+      if (i > 0 && !samePartition(d, kept[0], t)) {
+        allSame = false;
+      }
+    }
+    if (allSame) {
+      return kept;
+    }
+    int[] sorted = IntSort.sort(kept, k, scratch, (x, y) -> comparePartition(d, x, y));
+    if (sorted == scratch) {
+      scratch = kept;
+      kept = sorted;
+    }
+    return kept;
+  }
+
+  private boolean samePartition(byte[] d, int x, int y) {
+    return comparePartition(d, x, y) == 0;
+  }
+
+  private int comparePartition(byte[] d, int x, int y) {
+    int c = Integer.compare(library[x], library[y]);
+    if (c != 0) {
+      return c;
+    }
+    if (cellLen[x] < 0 || cellLen[y] < 0) {
+      return Integer.compare(cellLen[x], cellLen[y]);
+    }
+    return Arrays.compareUnsigned(d, cellOff[x], cellOff[x] + cellLen[x], d, cellOff[y], cellOff[y] + cellLen[y]);
+  }
+
+  private int libraryOf(byte[] d, int rec) {
+    int tag = BamRecord.findTag(d, rec, 'R', 'G');
+    if (tag < 0) {
+      return unknownLibrary;
+    }
+    int len = BamRecord.stringLength(d, tag, rec + BamRecord.totalSize(d, rec));
+    for (int i = 0; i < readGroupIds.size(); i++) {
+      byte[] id = readGroupIds.get(i);
+      if (id.length == len && Arrays.equals(id, 0, len, d, tag + 1, tag + 1 + len)) {
+        return readGroupLibrary.get(i);
+      }
+    }
+    return unknownLibrary;
+  }
+
+  /** Assigns one library x cell partition {@code parts[s..e)}; returns its molecule count. */
+  private int assignPartition(Batch b, int[] parts, int s, int e, long base, int[] molecule, boolean[] bStrand) {
+    byte[] d = b.data();
+    umis.clear();
+    for (int i = s; i < e; i++) {
+      int t = parts[i];
+      int r1 = b.r1()[t];
+      int r2 = b.r2()[t];
+      boolean r1Reverse = r1 >= 0 && (BamRecord.flag(d, r1) & BamRecord.FLAG_REVERSE) != 0;
+      boolean r2Reverse = r2 >= 0 && (BamRecord.flag(d, r2) & BamRecord.FLAG_REVERSE) != 0;
+      umis.add(d, umiOff[t], umiLen[t], r1Reverse, r2Reverse, b.r1Earlier()[t]);
+    }
+    chargeFor(b, parts[s], e - s);
+    try {
+      assigner.assign(umis, ws, assignment);
+    } catch (UmiAssignmentException ex) {
+      int t = parts[s + ex.template()];
+      throw new JobFailure(source + ": record " + b.recordNumber()[t] + " (read " + BamRecord.readName(d, first(b, t))
+          + "): " + ex.getMessage());
+    }
+    for (int i = s; i < e; i++) {
+      int t = parts[i];
+      long id = base + assignment.molecule(i - s);
+      molecule[t] = (int) id;
+      bStrand[t] = assignment.bStrand(i - s);
+    }
+    return assignment.moleculeCount();
+  }
+
+  /** Takes this processor's credits for assigning {@code n} templates, or fails the job if they can never fit. */
+  private void chargeFor(Batch b, int t, int n) {
+    int maxLen = 0;
+    for (int i = 0; i < umis.size(); i++) {
+      maxLen = Math.max(maxLen, umis.umi(i).length());
+      if (i > 64) {
+        break;
+      }
+    }
+    long need = Math.max(ws.retainedBytes(), Workspace.estimateBytes(n, n, maxLen))
+        + umis.retainedBytes() + assignment.retainedBytes() + 4L * 7 * kept.length;
+    if (need <= charged) {
+      return;
+    }
+    if (account.tryAcquire(need - charged)) {
+      charged = need;
+      return;
+    }
+    ws.shrinkTo(0);
+    long retained = ws.retainedBytes() + umis.retainedBytes() + assignment.retainedBytes() + 4L * 7 * kept.length;
+    if (retained < charged) {
+      account.release(charged - retained);
+      charged = retained;
+    }
+    need = Workspace.estimateBytes(n, n, maxLen) + umis.retainedBytes() + assignment.retainedBytes()
+        + 4L * 7 * kept.length;
+    if (need > charged && !account.tryAcquire(need - charged)) {
+      byte[] d = b.data();
+      PositionKey key = new PositionKey().set(d, b.r1()[t], d, b.r2()[t]);
+      throw new JobFailure("the position group at " + locus(key) + " has " + n
+          + " templates in one library and cell; assigning them needs " + (need >> 20) + " MiB, more than a worker's "
+          + (account.capacity() >> 20) + " MiB share; raise --memory or lower --threads");
+    }
+    charged = Math.max(charged, need);
+  }
+
+  private String locus(PositionKey k) {
+    return k.unmapped() ? "unmapped" : header.referenceName(k.tid1()) + ":" + (k.pos1() + 1);
+  }
+
+  /** Gives back the workspace after a group that grew it past half the share, and true-ups the charge. */
+  private void trimWorkspace() {
+    if (ws.retainedBytes() > account.capacity() / 2) {
+      ws.shrinkTo(0);
+    }
+    long retained = ws.retainedBytes() + umis.retainedBytes() + assignment.retainedBytes() + 4L * 7 * kept.length;
+    if (retained < charged) {
+      account.release(charged - retained);
+      charged = retained;
+    } else if (retained > charged && account.tryAcquire(retained - charged)) {
+      charged = retained;
+    }
+  }
+
+  /** One template per family stays unmarked: the best MAPQ + base-quality score, ties to the smallest name. */
+  private void markDuplicates(Batch b, int[] sorted, int s, int e, boolean[] duplicate) {
+    byte[] d = b.data();
+    int best = -1;
+    long bestScore = Long.MIN_VALUE;
+    for (int i = s; i < e; i++) {
+      int t = sorted[i];
+      long score = 0;
+      for (int rec : new int[] {b.r1()[t], b.r2()[t]}) {
+        if (rec >= 0) {
+          score += BamRecord.mapq(d, rec) + BamRecord.sumOfBaseQualities(d, rec);
+        }
+      }
+      if (score > bestScore) { // sorted by name within the family, so ties keep the smallest name
+        bestScore = score;
+        best = t;
+      }
+      duplicate[t] = true;
+    }
+    duplicate[best] = false;
+  }
+
+  private Behavior<Command> onNumbered(Numbered n) {
+    Assigned a = pending.remove(n.seq());
+    Batch b = a.batch();
+    byte[] d = b.data();
+    byte[] out = new byte[(int) Math.min(Integer.MAX_VALUE - 16, b.outputBound())];
+    byte[] value = new byte[24];
+    int p = 0;
+    long records = 0;
+    for (int i = 0; i < a.keptCount(); i++) {
+      int t = a.order()[i];
+      int vlen = formatId(n.base() + a.molecule()[t], paired, a.bStrand()[t], value);
+      for (int rec : new int[] {b.r1()[t], b.r2()[t]}) {
+        if (rec < 0) {
+          continue;
+        }
+        int start = p;
+        p += TagEditor.copyWithStringTag(d, rec, (char) assignTag[0], (char) assignTag[1], value, vlen, out, p);
+        if (a.duplicate() != null) {
+          int flag = BamRecord.flag(out, start);
+          BamRecord.setFlag(out, start, a.duplicate()[t] ? flag | BamRecord.FLAG_DUPLICATE
+              : flag & ~BamRecord.FLAG_DUPLICATE);
+        }
+        records++;
+      }
+    }
+    byte[] compressed = deflater.deflateAll(out, 0, p);
+    a.metrics().recordsOut = records;
+    writer.tell(new Writer.Compressed(b.seq(), compressed, b.credit(), a.metrics()));
+    a.grouper().tell(new Grouper.ProcessorDone(index));
+    return this;
+  }
+
+  /** Writes the decimal id, plus /A or /B for the paired strategy; returns its length. */
+  static int formatId(long id, boolean paired, boolean bStrand, byte[] out) {
+    int len = 0;
+    long v = id;
+    do {
+      out[len++] = (byte) ('0' + (v % 10));
+      v /= 10;
+    } while (v > 0);
+    for (int i = 0, j = len - 1; i < j; i++, j--) {
+      byte x = out[i];
+      out[i] = out[j];
+      out[j] = x;
+    }
+    if (paired) {
+      out[len++] = '/';
+      out[len++] = (byte) (bStrand ? 'B' : 'A');
+    }
+    return len;
+  }
+}

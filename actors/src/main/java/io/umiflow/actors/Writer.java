@@ -1,0 +1,203 @@
+package io.umiflow.actors;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import io.umiflow.codec.BamHeader;
+import io.umiflow.codec.Bgzf;
+import io.umiflow.codec.BlockDeflater;
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The output end. Numbers molecules across the file: as batches report their molecule counts (in any
+ * order) it hands each its first id once every earlier batch is counted, so ids run 0..N-1 in input order
+ * whatever the thread count. Writes the compressed batches in input order (blocking I/O, on the I/O
+ * dispatcher), returning each batch's credit once written. Output goes to a temporary file beside the
+ * final one and is renamed only when complete; a stopped or failed job leaves nothing under the final name.
+ */
+final class Writer extends AbstractBehavior<Writer.Command> {
+  sealed interface Command {}
+
+  /** Batch {@code seq} has {@code molecules} molecules; answer {@code replyTo} with its first id. */
+  record Counted(long seq, long molecules, ActorRef<Processor.Command> replyTo) implements Command {}
+
+  /** Batch {@code seq} compressed; {@code credit} goes back to the batches account once written. */
+  record Compressed(long seq, byte[] data, long credit, BatchMetrics metrics) implements Command {}
+
+  /** The grouper sent batches {@code 0..batches-1}. */
+  record EndOfBatches(long batches) implements Command {}
+
+  private final GroupSettings settings;
+  private final MemoryLedger.Account batchAccount;
+  private final PipelineStats stats;
+  private final ActorRef<GroupJob.Command> job;
+  private final Map<Long, Counted> counts = new HashMap<>();
+  private final Map<Long, Compressed> ready = new HashMap<>();
+  private final BatchMetrics totals = new BatchMetrics();
+  private long nextToNumber;
+  private long nextId;
+  private long nextToWrite;
+  private long endAt = -1;
+  private OutputStream out;
+  private Path tmp;
+  private Path target;
+  private boolean done;
+
+  static Behavior<Command> create(GroupSettings settings, BamHeader header, MemoryLedger.Account batchAccount,
+                                  PipelineStats stats, ActorRef<GroupJob.Command> job) {
+    return Behaviors.setup(ctx -> new Writer(ctx, settings, header, batchAccount, stats, job));
+  }
+
+  private Writer(ActorContext<Command> ctx, GroupSettings settings, BamHeader header,
+                 MemoryLedger.Account batchAccount, PipelineStats stats, ActorRef<GroupJob.Command> job) {
+    super(ctx);
+    this.settings = settings;
+    this.batchAccount = batchAccount;
+    this.stats = stats;
+    this.job = job;
+    try {
+      if (settings.outputIsStdout()) {
+        out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 20);
+      } else {
+        target = Paths.get(settings.output()).toAbsolutePath();
+        Path dir = target.getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+          throw new IOException("folder " + dir + " does not exist");
+        }
+        tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".umiflow-tmp");
+        out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
+      }
+      byte[] h = header.encode();
+      try (BlockDeflater deflater = new BlockDeflater(settings.compressionLevel(), settings.deflateBackend())) {
+        out.write(deflater.deflateAll(h, 0, h.length));
+      }
+    } catch (IOException e) {
+      fail(e);
+    }
+  }
+
+  private void fail(IOException e) {
+    done = true;
+    String what = settings.outputIsStdout() ? "standard output" : settings.output();
+    String why = e.getMessage() != null && e.getMessage().contains("No space left") ? "the disk is full"
+        : e.getClass().getSimpleName() + ": " + e.getMessage();
+    job.tell(new GroupJob.StageFailed(what + ": cannot write (" + why + ")"));
+    cleanup();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Counted.class, this::onCounted)
+        .onMessage(Compressed.class, this::onCompressed)
+        .onMessage(EndOfBatches.class, this::onEnd)
+        .onSignal(PostStop.class, s -> {
+          cleanup();
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<Command> onCounted(Counted c) {
+    counts.put(c.seq(), c);
+    Counted next;
+    while ((next = counts.remove(nextToNumber)) != null) {
+      next.replyTo().tell(new Processor.Numbered(next.seq(), nextId));
+      nextId += next.molecules();
+      nextToNumber++;
+    }
+    return this;
+  }
+
+  private Behavior<Command> onCompressed(Compressed c) {
+    ready.put(c.seq(), c);
+    Compressed next;
+    while (!done && (next = ready.remove(nextToWrite)) != null) {
+      try {
+        out.write(next.data());
+      } catch (IOException e) {
+        fail(e);
+        return this;
+      }
+      totals.add(next.metrics());
+      stats.recordsWritten.addAndGet(next.metrics().recordsOut);
+      stats.batchesWritten.incrementAndGet();
+      batchAccount.release(next.credit());
+      nextToWrite++;
+    }
+    finishIfDone();
+    return this;
+  }
+
+  private Behavior<Command> onEnd(EndOfBatches e) {
+    endAt = e.batches();
+    finishIfDone();
+    return this;
+  }
+
+  private void finishIfDone() {
+    if (done || endAt < 0 || nextToWrite < endAt) {
+      return;
+    }
+    try {
+      out.write(Bgzf.eofBlock());
+      out.flush();
+      if (!settings.outputIsStdout()) {
+        out.close();
+      }
+      out = null;
+      if (settings.familySizeHistogram() != null) {
+        MetricsFiles.write(Paths.get(settings.familySizeHistogram()), MetricsFiles.familySizes(totals));
+      }
+      if (settings.groupingMetrics() != null) {
+        MetricsFiles.write(Paths.get(settings.groupingMetrics()), MetricsFiles.groupingMetrics(totals));
+      }
+      if (tmp != null) {
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        tmp = null;
+      }
+      done = true;
+      job.tell(new GroupJob.WriterFinished(totals));
+    } catch (IOException e) {
+      fail(e);
+    }
+  }
+
+  /** Closes and deletes an unfinished temporary output. */
+  private void cleanup() {
+    if (out != null) {
+      try {
+        if (settings.outputIsStdout()) {
+          out.flush();
+        } else {
+          out.close();
+        }
+      } catch (IOException ignored) {
+        // the file is deleted next; nothing to save
+      }
+      out = null;
+    }
+    if (tmp != null) {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException ignored) {
+        // best effort: a leftover temp file has a hidden name that says what it is
+      }
+      tmp = null;
+    }
+  }
+}
