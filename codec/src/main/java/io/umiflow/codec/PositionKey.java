@@ -92,10 +92,11 @@ public final class PositionKey implements Comparable<PositionKey> {
   }
 
   /**
-   * Whether R1 is the "lower" read for duplex strand labels, exactly as fgbio decides it: both reads' stored
-   * reference and 5' position compared even when one is unmapped (an unmapped read sits at its mate's
-   * position; on the reverse strand its htsjdk unclipped end is 0, i.e. -1 here), ties to R1 when it is
-   * on the forward strand. A template with one primary read counts as R1-lower.
+   * Whether R1 is the "lower" read for duplex strand labels, exactly as fgbio 4.1 decides it: stored
+   * reference, then 5' position, ties to R1 when it is on the forward strand. An unmapped read's 5'
+   * position is 0 in fgbio's 1-based terms (-1 here) whatever its stored position, so it is the lower
+   * read against a mapped mate on the same reference. Checked against the compat data, where all four
+   * mapped/unmapped and strand combinations occur. A template with one primary read counts as R1-lower.
    */
   public static boolean r1IsLower(byte[] b1, int r1, byte[] b2, int r2) {
     if (r1 < 0 || r2 < 0) {
@@ -110,11 +111,7 @@ public final class PositionKey implements Comparable<PositionKey> {
   }
 
   private static int strandPosition(byte[] b, int o) {
-    int flag = BamRecord.flag(b, o);
-    if ((flag & BamRecord.FLAG_UNMAPPED) == 0) {
-      return BamRecord.unclippedFivePrime(b, o);
-    }
-    return (flag & BamRecord.FLAG_REVERSE) == 0 ? BamRecord.pos(b, o) : -1;
+    return (BamRecord.flag(b, o) & BamRecord.FLAG_UNMAPPED) == 0 ? BamRecord.unclippedFivePrime(b, o) : -1;
   }
 
   /** Sets all fields directly (tests, simulator). */
