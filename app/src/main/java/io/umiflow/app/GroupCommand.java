@@ -1,0 +1,281 @@
+package io.umiflow.app;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.Behaviors;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.umiflow.actors.GroupJob;
+import io.umiflow.actors.GroupSettings;
+import io.umiflow.actors.JobSummary;
+import io.umiflow.assign.Strategy;
+import io.umiflow.codec.DeflateBackend;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code umiflow group}: fgbio GroupReadsByUmi's job on template-coordinate-sorted input. */
+@Command(
+    name = "group",
+    sortOptions = false,
+    mixinStandardHelpOptions = true,
+    description = {
+        "Groups reads that come from the same source molecule and writes every kept record with a molecule id "
+            + "tag (MI). Same molecules as fgbio GroupReadsByUmi 4.1 on the same input; output is deterministic.",
+        "",
+        "Input must be sorted with @|bold samtools sort --template-coordinate|@ (header @HD SO:unsorted GO:query "
+            + "SS:unsorted:template-coordinate); records that go backwards in that order fail the run.",
+        "",
+        "A template is a run of records with one read name; secondary and supplementary records are dropped. "
+            + "Templates with the same unclipped 5' positions and strands of both ends form a position group; "
+            + "inside it, templates are partitioned by library (RG's LB) and cell barcode (--cell-tag), then "
+            + "assigned to molecules by UMI (--raw-tag, upper-cased) with one of four strategies:",
+        "  identity   same UMI, same molecule (--edits is ignored)",
+        "  edit       single linkage: UMIs within --edits mismatches are joined, transitively",
+        "  adjacency  directional adjacency (UMI-tools): a UMI joins a more abundant one within --edits only if its",
+        "             count is at most half the other's plus one; the best default for single UMIs",
+        "  paired     adjacency on duplex A-B UMIs read in genomic order; ids get /A (R1 is the earlier read) or /B",
+        "The first three split templates by pair orientation first. Ids run 0..N-1 in input order.",
+        "",
+        "Filters, in fgbio's order (counted in primary records, see --grouping-metrics): QC-fail (unless "
+            + "--include-non-pf-reads), all reads unmapped, a mapped read below --min-map-q, N in the UMI, "
+            + "fewer than --min-umi-length A/C/G/T. A kept template without its UMI tag is an error.",
+        "",
+        "Memory: --memory is a ceiling for the whole process. The launcher gives the JVM a heap that leaves room "
+            + "for everything outside it; 45% of the heap is the byte budget that every read-holding step draws "
+            + "credits from. Output is written under a temporary name and renamed when complete.",
+        ""},
+    footer = {"", "Exit status: 0 on success, 1 when the run failed (the message names file, record and cause), "
+        + "2 for bad options."})
+final class GroupCommand implements Callable<Integer> {
+  @Option(names = {"-i", "--input"}, required = true, paramLabel = "BAM",
+      description = "Template-coordinate sorted BAM, or - for standard input.")
+  String input;
+
+  @Option(names = {"-o", "--output"}, required = true, paramLabel = "BAM",
+      description = "Output BAM, or - for standard output.")
+  String output;
+
+  @Option(names = {"-s", "--strategy"}, required = true, paramLabel = "NAME",
+      description = "identity, edit, adjacency or paired.")
+  String strategy;
+
+  @Option(names = {"-e", "--edits"}, defaultValue = "1", paramLabel = "N",
+      description = "Allowed mismatches between UMIs of one molecule (default: ${DEFAULT-VALUE}).")
+  int edits;
+
+  @Option(names = {"-m", "--min-map-q"}, paramLabel = "Q",
+      description = "Minimum mapping quality of mapped reads (default: 1, or 0 with --mark-duplicates).")
+  Integer minMapQ;
+
+  @Option(names = {"-n", "--include-non-pf-reads"}, description = "Keep QC-fail (0x200) templates.")
+  boolean includeNonPf;
+
+  @Option(names = {"-t", "--raw-tag"}, defaultValue = "RX", paramLabel = "TAG",
+      description = "Tag holding the raw UMI (default: ${DEFAULT-VALUE}).")
+  String rawTag;
+
+  @Option(names = {"-T", "--assign-tag"}, defaultValue = "MI", paramLabel = "TAG",
+      description = "Tag to write the molecule id to (default: ${DEFAULT-VALUE}).")
+  String assignTag;
+
+  @Option(names = {"-c", "--cell-tag"}, defaultValue = "CB", paramLabel = "TAG",
+      description = "Cell barcode tag; different cells never share a molecule (default: ${DEFAULT-VALUE}).")
+  String cellTag;
+
+  @Option(names = {"-l", "--min-umi-length"}, paramLabel = "L",
+      description = "Drop UMIs with fewer than L A/C/G/T bases and compare UMIs of one group by their shortest "
+          + "length. Not with paired.")
+  Integer minUmiLength;
+
+  @Option(names = {"-d", "--mark-duplicates"},
+      description = "Also set the duplicate flag on all but the best template of each family "
+          + "(highest MAPQ plus base qualities >= 15; ties to the smallest name).")
+  boolean markDuplicates;
+
+  @Option(names = {"-f", "--family-size-histogram"}, paramLabel = "FILE",
+      description = "Write the family size histogram (fgbio format).")
+  String familySizeHistogram;
+
+  @Option(names = {"-g", "--grouping-metrics"}, paramLabel = "FILE",
+      description = "Write the grouping metrics (fgbio format).")
+  String groupingMetrics;
+
+  @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
+  Integer threads;
+
+  @Option(names = "--memory", paramLabel = "SIZE",
+      description = "Ceiling for the whole process, e.g. 2g (default: a quarter of physical memory, "
+          + "at most 8g; minimum 256m).")
+  String memory;
+
+  @Option(names = "--compression-level", defaultValue = "1", paramLabel = "0-9",
+      description = "BGZF level of the output (default: ${DEFAULT-VALUE}; the output is usually an intermediate).")
+  int compressionLevel;
+
+  @Option(names = "--tmp-dir", paramLabel = "DIR", description = "Folder for temporary files.")
+  String tmpDir;
+
+  @Option(names = "--deflater", defaultValue = "auto", paramLabel = "NAME",
+      description = "zlib implementation: auto, gkl (Intel ISA-L) or jdk (default: ${DEFAULT-VALUE}).")
+  String deflater;
+
+  @Option(names = "--pipeline-stats", description = "Print per-stage memory accounting at the end.")
+  boolean pipelineStats;
+
+  @Option(names = {"-q", "--quiet"}, description = "Print only errors.")
+  boolean quiet;
+
+  @Option(names = {"-v", "--verbose"}, description = "Print progress every second and the pipeline's settings.")
+  boolean verbose;
+
+  @Override
+  public Integer call() {
+    PrintStream err = System.err;
+    GroupSettings settings;
+    try {
+      settings = settings();
+    } catch (IllegalArgumentException e) {
+      err.println("umiflow group: " + e.getMessage());
+      return 2;
+    }
+    if (settings.strategy() == Strategy.IDENTITY && edits != 1 && edits != 0 && !quiet) {
+      err.println("umiflow group: warning: --edits " + edits + " is ignored by the identity strategy");
+    }
+    if (!settings.inputIsStdin() && !Files.isReadable(Paths.get(settings.input()))) {
+      err.println("umiflow group: " + settings.input() + ": " + (Files.exists(Paths.get(settings.input()))
+          ? "not readable" : "no such file"));
+      return 1;
+    }
+    return run(settings, err);
+  }
+
+  private GroupSettings settings() {
+    long ceiling = memory == null ? MemorySize.defaultCeiling() : MemorySize.parse(memory);
+    if (ceiling < MemorySize.MINIMUM) {
+      throw new IllegalArgumentException("--memory " + memory + " is below the minimum of 256m");
+    }
+    long heap = Runtime.getRuntime().maxMemory();
+    long budget = MemorySize.ledgerBudget(Math.min(heap, ceiling));
+    return GroupSettings.builder()
+        .input(input)
+        .output(output)
+        .strategy(Strategy.parse(strategy))
+        .edits(edits)
+        .minMapQ(minMapQ)
+        .includeNonPf(includeNonPf)
+        .rawTag(rawTag)
+        .assignTag(assignTag)
+        .cellTag(cellTag)
+        .minUmiLength(minUmiLength == null ? 0 : minUmiLength)
+        .markDuplicates(markDuplicates)
+        .familySizeHistogram(familySizeHistogram)
+        .groupingMetrics(groupingMetrics)
+        .threads(threads == null ? Runtime.getRuntime().availableProcessors() : threads)
+        .memoryBudget(budget)
+        .compressionLevel(compressionLevel)
+        .tmpDir(tmpDir)
+        .deflateBackend(DeflateBackend.parse(deflater))
+        .commandLine(commandLine())
+        .progressMillis(quiet ? 0 : (verbose ? 1000 : 5000))
+        .build();
+  }
+
+  private static String commandLine() {
+    String cmd = System.getProperty("umiflow.commandLine");
+    return cmd != null ? cmd : "umiflow group";
+  }
+
+  /** Runs the job in an ActorSystem of its own and reports to stderr. */
+  private int run(GroupSettings settings, PrintStream err) {
+    Config config = ConfigFactory.parseString(
+        "umiflow.worker-dispatcher.fork-join-executor.parallelism-min = " + settings.threads() + "\n"
+            + "umiflow.worker-dispatcher.fork-join-executor.parallelism-max = " + settings.threads() + "\n")
+        .withFallback(ConfigFactory.load());
+    CompletableFuture<Integer> status = new CompletableFuture<>();
+    Behavior<Void> root = Behaviors.setup(ctx -> {
+      ActorRef<GroupJob.Event> listener = ctx.spawn(Behaviors.receive(GroupJob.Event.class)
+          .onAnyMessage(e -> {
+            report(e, settings, err);
+            if (e instanceof GroupJob.Completed) {
+              status.complete(0);
+            } else if (e instanceof GroupJob.Failed) {
+              status.complete(1);
+            }
+            return Behaviors.same();
+          }).build(), "listener");
+      ActorRef<GroupJob.Command> job = ctx.spawn(GroupJob.create(), "group");
+      job.tell(new GroupJob.Start(settings, listener));
+      return Behaviors.empty();
+    });
+    ActorSystem<Void> system = ActorSystem.create(root, "umiflow", config);
+    Thread hook = new Thread(() -> {
+      if (!status.isDone()) {
+        err.println("umiflow group: interrupted; removing partial output");
+        system.terminate();
+        awaitQuietly(system);
+      }
+    }, "umiflow-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    int code = status.join();
+    system.terminate();
+    awaitQuietly(system);
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException ignored) {
+      // already shutting down
+    }
+    return code;
+  }
+
+  private static void awaitQuietly(ActorSystem<Void> system) {
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception ignored) {
+      // the process is ending either way
+    }
+  }
+
+  private void report(GroupJob.Event e, GroupSettings s, PrintStream err) {
+    if (e instanceof GroupJob.Failed f) {
+      err.println("umiflow group: " + f.reason());
+      return;
+    }
+    if (quiet) {
+      return;
+    }
+    if (e instanceof GroupJob.Started st && verbose) {
+      err.printf(Locale.ROOT, "umiflow group: %s -> %s, strategy %s, %d threads, budget %s (heap %s), deflate %s%n",
+          st.input(), st.output(), s.strategy().cliName(), st.threads(), MemorySize.format(st.budgetBytes()),
+          MemorySize.format(Runtime.getRuntime().maxMemory()), st.deflateBackend());
+    } else if (e instanceof GroupJob.Progress p) {
+      err.printf(Locale.ROOT, "umiflow group: %,d records read (%,.0f/s), %,d written, at %s, budget %s of %s in use, "
+              + "largest group %,d templates%n",
+          p.recordsRead(), p.recordsPerSecond(), p.recordsWritten(), p.locus().isEmpty() ? "-" : p.locus(),
+          MemorySize.format(p.accountedBytes()), MemorySize.format(p.budgetBytes()), p.largestGroup());
+    } else if (e instanceof GroupJob.Completed c) {
+      JobSummary m = c.summary();
+      double secs = Math.max(1e-3, m.wallMillis() / 1000.0);
+      err.printf(Locale.ROOT, "umiflow group: done in %.1f s: %,d records in (%,.0f/s), %,d out, %,d molecules "
+              + "(%,d families), %,d position groups (largest %,d templates)%n",
+          secs, m.recordsRead(), m.recordsRead() / secs, m.recordsWritten(), m.molecules(), m.families(),
+          m.positionGroups(), m.largestGroup());
+      err.printf(Locale.ROOT, "umiflow group: filtered (primary records): %,d non-PF, %,d poor alignment, "
+              + "%,d N in UMI, %,d UMI too short; %,d secondary/supplementary records dropped%n",
+          m.discardedNonPf(), m.discardedPoorAlignment(), m.discardedNsInUmi(), m.discardedUmisTooShort(),
+          m.secondaryOrSupplementary());
+      if (pipelineStats || verbose) {
+        err.printf(Locale.ROOT, "umiflow group: memory: ledger peak %s of %s budget; JVM heap in use now %s of %s%n",
+            MemorySize.format(m.peakAccountedBytes()), MemorySize.format(m.budgetBytes()),
+            MemorySize.format(Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()),
+            MemorySize.format(Runtime.getRuntime().maxMemory()));
+      }
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package io.umiflow.app;
+
+import java.util.Locale;
+
+/**
+ * Sizes written as on the JVM command line: {@code 512m}, {@code 2g}, {@code 1500k}, or plain bytes.
+ * Also the split of a {@code --memory} ceiling into the heap and the part of the process outside it.
+ */
+final class MemorySize {
+  private MemorySize() {}
+
+  /** The smallest {@code --memory} accepted. */
+  static final long MINIMUM = 256L << 20;
+
+  /** Parses a size; throws IllegalArgumentException with a one-line reason. */
+  static long parse(String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    long unit = 1;
+    if (t.endsWith("b")) {
+      t = t.substring(0, t.length() - 1);
+    }
+    switch (t.isEmpty() ? ' ' : t.charAt(t.length() - 1)) {
+      case 'k' -> unit = 1L << 10;
+      case 'm' -> unit = 1L << 20;
+      case 'g' -> unit = 1L << 30;
+      case 't' -> unit = 1L << 40;
+      default -> unit = 1;
+    }
+    if (unit != 1) {
+      t = t.substring(0, t.length() - 1);
+    }
+    try {
+      double v = Double.parseDouble(t);
+      if (v <= 0) {
+        throw new NumberFormatException();
+      }
+      return (long) (v * unit);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("cannot read '" + text + "' as a memory size (e.g. 512m, 2g)");
+    }
+  }
+
+  /** Human-readable MiB/GiB. */
+  static String format(long bytes) {
+    if (bytes >= (1L << 30)) {
+      return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
+    }
+    return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20));
+  }
+
+  /** The default ceiling: a quarter of physical memory, between 256 MiB and 8 GiB. */
+  static long defaultCeiling() {
+    long physical = physicalMemory();
+    return Math.max(MINIMUM, Math.min(8L << 30, physical / 4));
+  }
+
+  static long physicalMemory() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+      return sun.getTotalMemorySize();
+    }
+    return 4L << 30;
+  }
+
+  /**
+   * The ledger's budget for a process whose heap is {@code maxHeap}: 45% of it. The rest is headroom for
+   * garbage not yet collected, Akka, htsjdk's header objects and the collector's own work.
+   */
+  static long ledgerBudget(long maxHeap) {
+    return (long) (maxHeap * 0.45);
+  }
+}
