@@ -26,16 +26,20 @@ record Batch(
     return dataLength + 32L * records;
   }
 
-  /** Upper bound of the BGZF-compressed output (stored blocks at worst). */
-  long compressedBound() {
-    long blocks = outputBound() / io.umiflow.codec.Bgzf.MAX_PAYLOAD + 1;
-    return blocks * io.umiflow.codec.Bgzf.MAX_BLOCK_SIZE;
-  }
-
-  /** The credit a batch of this shape needs: its data and arrays, the output and compressed output bounds, and processing state. */
+  /**
+   * The credit a batch of this shape needs from the moment it is cut until a processor has compressed it:
+   * its data and per-template arrays, the processor's per-template state, and the compressed output at
+   * worst (stored blocks). Output is encoded through a small per-processor buffer, so no uncompressed copy
+   * of the batch exists. Once compressed, the processor gives back all but the compressed bytes.
+   */
   static long creditFor(int dataCapacity, int templateCapacity, int records, int dataLength) {
     long output = dataLength + 32L * records;
     long compressed = (output / io.umiflow.codec.Bgzf.MAX_PAYLOAD + 1) * io.umiflow.codec.Bgzf.MAX_BLOCK_SIZE;
-    return dataCapacity + 17L * templateCapacity + 4L * 8 + output + compressed + 32L * templateCapacity + 1024;
+    return dataCapacity + 17L * templateCapacity + 32L * templateCapacity + compressed + 1024;
+  }
+
+  /** The credit a compressed batch keeps until written: its blocks plus bookkeeping. */
+  static long compressedCredit(long compressedBytes, int blocks) {
+    return compressedBytes + 16L * blocks + 256;
   }
 }

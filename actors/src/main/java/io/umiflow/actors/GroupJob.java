@@ -34,8 +34,19 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   /** Messages the job accepts. */
   public sealed interface Command {}
 
-  /** Runs a job; events go to {@code replyTo}. Only the first Start is honoured. */
-  public record Start(GroupSettings settings, ActorRef<Event> replyTo) implements Command {}
+  /**
+   * Runs a job; events go to {@code replyTo}. Only the first Start is honoured.
+   *
+   * @param output where to write the BAM instead of {@code settings.output()}, or null; the job flushes
+   *               but does not close it. For hosts that stream the output elsewhere.
+   */
+  public record Start(GroupSettings settings, ActorRef<Event> replyTo, java.io.OutputStream output)
+      implements Command {
+    /** Runs a job writing to {@code settings.output()}. */
+    public Start(GroupSettings settings, ActorRef<Event> replyTo) {
+      this(settings, replyTo, null);
+    }
+  }
 
   /** Stops the job; the host receives {@link Failed} with reason "cancelled". */
   public enum Cancel implements Command { INSTANCE }
@@ -87,6 +98,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   private final List<MemoryLedger.Account> processorAccounts = new ArrayList<>();
   private final PipelineStats stats = new PipelineStats();
   private ActorRef<Reader.Command> reader;
+  private java.io.OutputStream hostOutput;
   private long startNanos;
   private boolean finished;
 
@@ -120,11 +132,14 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     }
     settings = s.settings();
     replyTo = s.replyTo();
+    hostOutput = s.output();
     startNanos = System.nanoTime();
     ledger = new MemoryLedger(settings.memoryBudget());
     long budget = settings.memoryBudget();
     long readerShare = Math.max(3 * Reader.CHUNK_RESERVE, Math.min(budget / 10, 64L << 20));
-    long processorShare = (long) (budget * 0.35) / settings.threads();
+    // processors hold only UMI structures (about 100 bytes per template of the group being assigned); batches
+    // hold the reads themselves, so they get most of the budget
+    long processorShare = (long) (budget * 0.20) / settings.threads();
     readerAccount = ledger.open("reader", readerShare);
     for (int i = 0; i < settings.threads(); i++) {
       processorAccounts.add(ledger.open("processor-" + i, processorShare));
@@ -147,13 +162,13 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     }
     BamHeader out = h.header().withProgram("umiflow", Version.VERSION, settings.commandLine());
     ActorRef<GroupJob.Command> self = getContext().getSelf();
-    ActorRef<Writer.Command> writer = getContext().spawn(Writer.create(settings, out, batchAccount, stats, self),
+    ActorRef<Writer.Command> writer = getContext().spawn(Writer.create(settings, hostOutput, out, batchAccount, stats, self),
         "writer", DispatcherSelector.fromConfig(IO_DISPATCHER));
     getContext().watch(writer);
     List<ActorRef<Processor.Command>> processors = new ArrayList<>();
     for (int i = 0; i < settings.threads(); i++) {
       ActorRef<Processor.Command> p = getContext().spawn(
-          Processor.create(i, settings, h.header(), processorAccounts.get(i), writer, self),
+          Processor.create(i, settings, h.header(), processorAccounts.get(i), batchAccount, writer, self),
           "processor-" + i, DispatcherSelector.fromConfig(WORKER_DISPATCHER));
       getContext().watch(p);
       processors.add(p);

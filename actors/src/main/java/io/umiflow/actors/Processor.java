@@ -15,6 +15,7 @@ import io.umiflow.assign.UmiSet;
 import io.umiflow.assign.Workspace;
 import io.umiflow.codec.BamHeader;
 import io.umiflow.codec.BamRecord;
+import io.umiflow.codec.Bgzf;
 import io.umiflow.codec.BlockDeflater;
 import io.umiflow.codec.PositionKey;
 import io.umiflow.codec.TagEditor;
@@ -71,6 +72,12 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private final char cell1;
   private final byte[] assignTag;
   private long charged;
+  /** Output records are encoded here and compressed a BGZF block at a time, so no batch-sized copy exists. */
+  private static final int ENCODE_BUFFER = 2 * Bgzf.MAX_PAYLOAD;
+  private byte[] encode = new byte[ENCODE_BUFFER];
+  private int encodeStart;
+  private final byte[] blockScratch = new byte[Bgzf.MAX_BLOCK_SIZE];
+  private final MemoryLedger.Account batchAccount;
   private final Map<Long, Assigned> pending = new HashMap<>();
 
   // library lookup: read group id bytes -> library ordinal (libraries in name order; "unknown" among them)
@@ -92,13 +99,16 @@ final class Processor extends AbstractBehavior<Processor.Command> {
                           boolean[] duplicate, BatchMetrics metrics) {}
 
   static Behavior<Command> create(int index, GroupSettings settings, BamHeader header, MemoryLedger.Account account,
-                                  ActorRef<Writer.Command> writer, ActorRef<GroupJob.Command> job) {
-    return Behaviors.setup(ctx -> new Processor(ctx, index, settings, header, account, writer, job));
+                                  MemoryLedger.Account batchAccount, ActorRef<Writer.Command> writer,
+                                  ActorRef<GroupJob.Command> job) {
+    return Behaviors.setup(ctx -> new Processor(ctx, index, settings, header, account, batchAccount, writer, job));
   }
 
   private Processor(ActorContext<Command> ctx, int index, GroupSettings settings, BamHeader header,
-                    MemoryLedger.Account account, ActorRef<Writer.Command> writer, ActorRef<GroupJob.Command> job) {
+                    MemoryLedger.Account account, MemoryLedger.Account batchAccount, ActorRef<Writer.Command> writer,
+                    ActorRef<GroupJob.Command> job) {
     super(ctx);
+    this.batchAccount = batchAccount;
     this.index = index;
     this.settings = settings;
     this.header = header;
@@ -394,14 +404,11 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   /** Takes this processor's credits for assigning {@code n} templates, or fails the job if they can never fit. */
   private void chargeFor(Batch b, int t, int n) {
     int maxLen = 0;
-    for (int i = 0; i < umis.size(); i++) {
+    for (int i = 0; i < Math.min(umis.size(), 64); i++) {
       maxLen = Math.max(maxLen, umis.umi(i).length());
-      if (i > 64) {
-        break;
-      }
     }
-    long need = Math.max(ws.retainedBytes(), Workspace.estimateBytes(n, n, maxLen))
-        + umis.retainedBytes() + assignment.retainedBytes() + 4L * 7 * kept.length;
+    long estimate = Workspace.estimateBytes(n, n, maxLen);
+    long need = Math.max(ws.retainedBytes(), estimate) + otherRetainedBytes();
     if (need <= charged) {
       return;
     }
@@ -410,13 +417,8 @@ final class Processor extends AbstractBehavior<Processor.Command> {
       return;
     }
     ws.shrinkTo(0);
-    long retained = ws.retainedBytes() + umis.retainedBytes() + assignment.retainedBytes() + 4L * 7 * kept.length;
-    if (retained < charged) {
-      account.release(charged - retained);
-      charged = retained;
-    }
-    need = Workspace.estimateBytes(n, n, maxLen) + umis.retainedBytes() + assignment.retainedBytes()
-        + 4L * 7 * kept.length;
+    settleCharge();
+    need = estimate + otherRetainedBytes();
     if (need > charged && !account.tryAcquire(need - charged)) {
       byte[] d = b.data();
       PositionKey key = new PositionKey().set(d, b.r1()[t], d, b.r2()[t]);
@@ -427,22 +429,33 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     charged = Math.max(charged, need);
   }
 
-  private String locus(PositionKey k) {
-    return k.unmapped() ? "unmapped" : header.referenceName(k.tid1()) + ":" + (k.pos1() + 1);
+  /** Everything this processor keeps between batches except the assigner's workspace. */
+  private long otherRetainedBytes() {
+    return umis.retainedBytes() + assignment.retainedBytes() + 4L * 7 * kept.length + encode.length
+        + blockScratch.length;
   }
 
-  /** Gives back the workspace after a group that grew it past half the share, and true-ups the charge. */
-  private void trimWorkspace() {
-    if (ws.retainedBytes() > account.capacity() / 2) {
-      ws.shrinkTo(0);
-    }
-    long retained = ws.retainedBytes() + umis.retainedBytes() + assignment.retainedBytes() + 4L * 7 * kept.length;
+  /** Makes the charge equal to what is retained now (taking more only if the account has it). */
+  private void settleCharge() {
+    long retained = ws.retainedBytes() + otherRetainedBytes();
     if (retained < charged) {
       account.release(charged - retained);
       charged = retained;
     } else if (retained > charged && account.tryAcquire(retained - charged)) {
       charged = retained;
     }
+  }
+
+  private String locus(PositionKey k) {
+    return k.unmapped() ? "unmapped" : header.referenceName(k.tid1()) + ":" + (k.pos1() + 1);
+  }
+
+  /** Gives back the workspace after a group that grew it past half the share, and settles the charge. */
+  private void trimWorkspace() {
+    if (ws.retainedBytes() > account.capacity() / 2) {
+      ws.shrinkTo(0);
+    }
+    settleCharge();
   }
 
   /** One template per family stays unmarked: the best MAPQ + base-quality score, ties to the smallest name. */
@@ -471,32 +484,84 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     Assigned a = pending.remove(n.seq());
     Batch b = a.batch();
     byte[] d = b.data();
-    byte[] out = new byte[(int) Math.min(Integer.MAX_VALUE - 16, b.outputBound())];
     byte[] value = new byte[24];
-    int p = 0;
+    List<byte[]> blocks = new ArrayList<>();
+    long compressedBytes = 0;
+    int used = 0;
     long records = 0;
     for (int i = 0; i < a.keptCount(); i++) {
       int t = a.order()[i];
       int vlen = formatId(n.base() + a.molecule()[t], paired, a.bStrand()[t], value);
-      for (int rec : new int[] {b.r1()[t], b.r2()[t]}) {
+      for (int r = 0; r < 2; r++) {
+        int rec = r == 0 ? b.r1()[t] : b.r2()[t];
         if (rec < 0) {
           continue;
         }
-        int start = p;
-        p += TagEditor.copyWithStringTag(d, rec, (char) assignTag[0], (char) assignTag[1], value, vlen, out, p);
+        int room = TagEditor.maxEditedSize(d, rec, vlen);
+        if (used + room > encode.length) {
+          compressedBytes += compressFull(blocks, used);
+          used = keepTail(used);
+          ensureEncodeRoom(used + room);
+        }
+        int start = used;
+        used += TagEditor.copyWithStringTag(d, rec, (char) assignTag[0], (char) assignTag[1], value, vlen, encode, used);
         if (a.duplicate() != null) {
-          int flag = BamRecord.flag(out, start);
-          BamRecord.setFlag(out, start, a.duplicate()[t] ? flag | BamRecord.FLAG_DUPLICATE
+          int flag = BamRecord.flag(encode, start);
+          BamRecord.setFlag(encode, start, a.duplicate()[t] ? flag | BamRecord.FLAG_DUPLICATE
               : flag & ~BamRecord.FLAG_DUPLICATE);
         }
         records++;
       }
     }
-    byte[] compressed = deflater.deflateAll(out, 0, p);
+    compressedBytes += compressFull(blocks, used);
+    used = keepTail(used);
+    if (used > 0) {
+      byte[] block = new byte[Bgzf.MAX_BLOCK_SIZE];
+      int len = deflater.deflate(encode, 0, used, block, 0);
+      blocks.add(Arrays.copyOf(block, len));
+      compressedBytes += len;
+    }
+    // the batch's input is garbage from here on: keep only the compressed blocks' credit
+    long keep = Batch.compressedCredit(compressedBytes, blocks.size());
+    long credit = b.credit();
+    if (keep < credit) {
+      batchAccount.release(credit - keep);
+      credit = keep;
+    }
     a.metrics().recordsOut = records;
-    writer.tell(new Writer.Compressed(b.seq(), compressed, b.credit(), a.metrics()));
+    writer.tell(new Writer.Compressed(b.seq(), blocks, credit, a.metrics()));
     a.grouper().tell(new Grouper.ProcessorDone(index));
+    if (encode.length > ENCODE_BUFFER) {
+      encode = new byte[ENCODE_BUFFER]; // a giant record grew it; do not keep that
+    }
     return this;
+  }
+
+  /** Compresses every whole block's worth of {@code encode[0..used)}; returns the compressed bytes added. */
+  private long compressFull(List<byte[]> blocks, int used) {
+    long total = 0;
+    encodeStart = 0;
+    while (used - encodeStart >= Bgzf.MAX_PAYLOAD) {
+      int len = deflater.deflate(encode, encodeStart, Bgzf.MAX_PAYLOAD, blockScratch, 0);
+      blocks.add(Arrays.copyOf(blockScratch, len));
+      total += len;
+      encodeStart += Bgzf.MAX_PAYLOAD;
+    }
+    return total;
+  }
+
+  /** Moves the bytes not yet compressed to the front of the encode buffer; returns how many there are. */
+  private int keepTail(int used) {
+    int tail = used - encodeStart;
+    System.arraycopy(encode, encodeStart, encode, 0, tail);
+    encodeStart = 0;
+    return tail;
+  }
+
+  private void ensureEncodeRoom(int n) {
+    if (encode.length < n) {
+      encode = Arrays.copyOf(encode, Math.max(n, encode.length * 2));
+    }
   }
 
   /** Writes the decimal id, plus /A or /B for the paired strategy; returns its length. */

@@ -35,8 +35,8 @@ final class Writer extends AbstractBehavior<Writer.Command> {
   /** Batch {@code seq} has {@code molecules} molecules; answer {@code replyTo} with its first id. */
   record Counted(long seq, long molecules, ActorRef<Processor.Command> replyTo) implements Command {}
 
-  /** Batch {@code seq} compressed; {@code credit} goes back to the batches account once written. */
-  record Compressed(long seq, byte[] data, long credit, BatchMetrics metrics) implements Command {}
+  /** Batch {@code seq} compressed into BGZF blocks; {@code credit} goes back to the batches account once written. */
+  record Compressed(long seq, java.util.List<byte[]> blocks, long credit, BatchMetrics metrics) implements Command {}
 
   /** The grouper sent batches {@code 0..batches-1}. */
   record EndOfBatches(long batches) implements Command {}
@@ -56,21 +56,27 @@ final class Writer extends AbstractBehavior<Writer.Command> {
   private Path tmp;
   private Path target;
   private boolean done;
+  /** Standard output and host-supplied streams are flushed, never closed. */
+  private final boolean keepOpen;
 
-  static Behavior<Command> create(GroupSettings settings, BamHeader header, MemoryLedger.Account batchAccount,
-                                  PipelineStats stats, ActorRef<GroupJob.Command> job) {
-    return Behaviors.setup(ctx -> new Writer(ctx, settings, header, batchAccount, stats, job));
+  static Behavior<Command> create(GroupSettings settings, java.io.OutputStream hostOutput, BamHeader header,
+                                  MemoryLedger.Account batchAccount, PipelineStats stats,
+                                  ActorRef<GroupJob.Command> job) {
+    return Behaviors.setup(ctx -> new Writer(ctx, settings, hostOutput, header, batchAccount, stats, job));
   }
 
-  private Writer(ActorContext<Command> ctx, GroupSettings settings, BamHeader header,
+  private Writer(ActorContext<Command> ctx, GroupSettings settings, java.io.OutputStream hostOutput, BamHeader header,
                  MemoryLedger.Account batchAccount, PipelineStats stats, ActorRef<GroupJob.Command> job) {
     super(ctx);
     this.settings = settings;
     this.batchAccount = batchAccount;
     this.stats = stats;
     this.job = job;
+    this.keepOpen = hostOutput != null || settings.outputIsStdout();
     try {
-      if (settings.outputIsStdout()) {
+      if (hostOutput != null) {
+        out = hostOutput;
+      } else if (settings.outputIsStdout()) {
         out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 20);
       } else {
         target = Paths.get(settings.output()).toAbsolutePath();
@@ -128,7 +134,9 @@ final class Writer extends AbstractBehavior<Writer.Command> {
     Compressed next;
     while (!done && (next = ready.remove(nextToWrite)) != null) {
       try {
-        out.write(next.data());
+        for (byte[] block : next.blocks()) {
+          out.write(block);
+        }
       } catch (IOException e) {
         fail(e);
         return this;
@@ -156,7 +164,7 @@ final class Writer extends AbstractBehavior<Writer.Command> {
     try {
       out.write(Bgzf.eofBlock());
       out.flush();
-      if (!settings.outputIsStdout()) {
+      if (!keepOpen) {
         out.close();
       }
       out = null;
@@ -181,7 +189,7 @@ final class Writer extends AbstractBehavior<Writer.Command> {
   private void cleanup() {
     if (out != null) {
       try {
-        if (settings.outputIsStdout()) {
+        if (keepOpen) {
           out.flush();
         } else {
           out.close();
