@@ -184,10 +184,12 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   }
 
   /**
-   * Grows the open batch's arrays so a chunk of {@code len} bytes fits without another allocation, after
-   * taking the credits that needs. False when waiting for credits.
+   * Grows the open batch's arrays so a chunk of {@code chunkLength} bytes (plus any record carried over
+   * from the previous chunk) fits without another allocation, after taking the credits that needs. False
+   * when waiting for credits.
    */
-  private boolean reserveFor(int len) {
+  private boolean reserveFor(int chunkLength) {
+    int len = chunkLength + splitter.carriedBytes(); // a record begun in the previous chunk completes in this one
     int maxNewTemplates = len / MIN_RECORD + 2;
     int needData = dataLen + len;
     int needTemplates = templates + maxNewTemplates;

@@ -30,9 +30,9 @@ public final class RecordSplitter {
     return records;
   }
 
-  /** Bytes held back because they begin a record that is not complete yet. */
+  /** Bytes held back because they begin a record that is not complete yet; the next feed emits them too. */
   public int carriedBytes() {
-    return carry.length;
+    return carried;
   }
 
   /** Feeds the next chunk {@code b[off..off+len)}. */
