@@ -1,0 +1,72 @@
+package io.umiflow.codec;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class RecordSplitterTest {
+  private static byte[] recordBytes(List<byte[]> records) {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (byte[] r : records) all.writeBytes(r);
+    return all.toByteArray();
+  }
+
+  /** The grouper sizes its buffers on this bound: one feed emits at most the chunk plus what was carried in. */
+  @Test
+  void feed_randomChunking_emitsEveryRecordOnceAndWithinChunkPlusCarry() throws IOException {
+    BamHeader[] h = new BamHeader[1];
+    List<byte[]> records = BamCodecTest.readRaw(Files.newInputStream(CompatData.file("single.tc.bam")), "s", h)
+        .subList(0, 20_000);
+    byte[] all = recordBytes(records);
+    Random rnd = new Random(1);
+    for (int round = 0; round < 20; round++) {
+      RecordSplitter splitter = new RecordSplitter("test");
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      long[] emitted = new long[1];
+      int p = 0;
+      while (p < all.length) {
+        int len = Math.min(all.length - p, 1 + rnd.nextInt(round < 10 ? 700 : 70_000));
+        long allowed = len + splitter.carriedBytes();
+        emitted[0] = 0;
+        splitter.feed(all, p, len, (b, off, n, no) -> {
+          out.write(b, off, n);
+          emitted[0] += n;
+        });
+        assertTrue(emitted[0] <= allowed, "emitted " + emitted[0] + " > chunk + carry " + allowed);
+        p += len;
+      }
+      splitter.finish();
+      assertEquals(records.size(), splitter.records());
+      assertArrayEquals(all, out.toByteArray());
+    }
+  }
+
+  @Test
+  void finish_insideARecord_failsAsTruncated() throws IOException {
+    BamHeader[] h = new BamHeader[1];
+    byte[] all = recordBytes(BamCodecTest.readRaw(Files.newInputStream(CompatData.file("single.tc.bam")), "s", h)
+        .subList(0, 10));
+    RecordSplitter splitter = new RecordSplitter("x.bam");
+    splitter.feed(all, 0, all.length - 5, (b, off, n, no) -> { });
+    InputFormatException e = assertThrows(InputFormatException.class, splitter::finish);
+    assertTrue(e.getMessage().contains("x.bam: file ends inside record 10"), e.getMessage());
+  }
+
+  @Test
+  void garbageLength_failsWithRecordNumber() {
+    byte[] junk = new byte[64];
+    junk[0] = 5; // block_size 5 is below the fixed fields
+    RecordSplitter splitter = new RecordSplitter("x.bam");
+    InputFormatException e = assertThrows(InputFormatException.class,
+        () -> splitter.feed(junk, 0, junk.length, (b, off, n, no) -> { }));
+    assertTrue(e.getMessage().contains("x.bam: malformed record 1"), e.getMessage());
+  }
+}
