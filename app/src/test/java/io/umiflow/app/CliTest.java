@@ -190,6 +190,29 @@ class CliTest {
   }
 
   @Test
+  void interrupted_leavesNoOutputAndNoTempFiles() throws Exception {
+    Path big = TestBams.simulate(dir, "big.bam", TestBams.params(8, 1_500_000));
+    Path out = dir.resolve("interrupted.bam");
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "io.umiflow.app.Main",
+        "group", "-i", big.toString(), "-o", out.toString(), "-s", "adjacency", "--threads", "1", "-v")
+        .redirectErrorStream(true)
+        .start();
+    // wait until it is writing (first progress line), then interrupt as Ctrl-C or kill would
+    java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+    String line;
+    while ((line = r.readLine()) != null && !line.contains("records read")) {
+      // skip the start line
+    }
+    assertTrue(line != null, "no progress before the end");
+    p.destroy(); // SIGTERM: the JVM runs its shutdown hooks, as on Ctrl-C
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    String rest = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(rest.contains("interrupted"), rest);
+    assertNothingLeft(out);
+  }
+
+  @Test
   void stdinToStdout_sameRecordsAsFiles() throws Exception {
     Path fileOut = dir.resolve("file.bam");
     assertEquals(0, run("group", "-i", input.toString(), "-o", fileOut.toString(), "-s", "edit", "-q").code());

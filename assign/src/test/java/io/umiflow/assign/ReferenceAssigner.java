@@ -12,12 +12,17 @@ import java.util.TreeSet;
  * A deliberately plain implementation of GROUPING.md section 4 and the id order of section 5: strings,
  * hash maps and quadratic scans, no packing, no indexes. The optimized assigners must agree with it.
  */
-final class ReferenceAssigner {
-  record Template(String umi, int orientation, boolean r1Earlier) {}
+public final class ReferenceAssigner {
+  /** One template: its UMI, pair orientation code (2 = R1 reverse, 1 = R2 reverse), and whether R1 is earlier. */
+  public record Template(String umi, int orientation, boolean r1Earlier) {}
 
-  record Result(int[] molecule, boolean[] bStrand, int count) {}
+  /** Molecule per template, /B flags, molecule count. */
+  public record Result(int[] molecule, boolean[] bStrand, int count) {}
 
-  static Result assign(List<Template> ts, Strategy strategy, int edits, int minUmiLength) {
+  private ReferenceAssigner() {}
+
+  /** Assigns by the plain definition (public for the benchmarks, which compare against it). */
+  public static Result assign(List<Template> ts, Strategy strategy, int edits, int minUmiLength) {
     int n = ts.size();
     int[] molecule = new int[n];
     boolean[] b = new boolean[n];
