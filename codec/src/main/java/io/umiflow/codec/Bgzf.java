@@ -41,17 +41,14 @@ public final class Bgzf {
   }
 
   static int u16(byte[] b, int off) {
-    return (b[off] & 0xff) | (b[off + 1] & 0xff) << 8;
+    return BamRecord.u16(b, off);
   }
 
   static int i32(byte[] b, int off) {
-    return (b[off] & 0xff) | (b[off + 1] & 0xff) << 8 | (b[off + 2] & 0xff) << 16 | (b[off + 3] & 0xff) << 24;
+    return BamRecord.i32(b, off);
   }
 
   static void putI32(byte[] b, int off, int v) {
-    b[off] = (byte) v;
-    b[off + 1] = (byte) (v >>> 8);
-    b[off + 2] = (byte) (v >>> 16);
-    b[off + 3] = (byte) (v >>> 24);
+    BamRecord.putI32(b, off, v);
   }
 }

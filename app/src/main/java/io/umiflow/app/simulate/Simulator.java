@@ -332,11 +332,7 @@ public final class Simulator {
   private void mapped(String name, int flag, int ref, int pos, int mapq, int[] cigar, int mref, int mpos, int tlen,
                       int lib, String umi, String cell, String mateCigar, int mateMapq, int seqLength) {
     rb.start(name, flag, ref, pos, mapq, cigar, mref, mpos, tlen, seqLength, rnd);
-    tags(lib, umi, cell);
-    if (mateCigar != null) {
-      rb.tagZ("MC", mateCigar);
-      rb.tagC("MQ", mateMapq);
-    }
+    tags(lib, umi, cell, mateCigar, mateMapq);
     rb.finish();
     records++;
   }
@@ -344,20 +340,21 @@ public final class Simulator {
   private void unmappedRead(String name, int flag, int ref, int pos, int mref, int mpos, int lib, String umi,
                             String cell, String mateCigar, int mateMapq) {
     rb.start(name, flag, ref, pos, 0, new int[0], mref, mpos, 0, p.readLength(), rnd);
-    tags(lib, umi, cell);
-    if (mateCigar != null) {
-      rb.tagZ("MC", mateCigar);
-      rb.tagC("MQ", mateMapq);
-    }
+    tags(lib, umi, cell, mateCigar, mateMapq);
     rb.finish();
     records++;
   }
 
-  private void tags(int lib, String umi, String cell) {
+  /** RG, RX, CB when cells are simulated, and MC/MQ when the mate is mapped (null mate CIGAR otherwise). */
+  private void tags(int lib, String umi, String cell, String mateCigar, int mateMapq) {
     rb.tagZ("RG", readGroup(lib));
     rb.tagZ("RX", umi);
     if (cell != null) {
       rb.tagZ("CB", cell);
+    }
+    if (mateCigar != null) {
+      rb.tagZ("MC", mateCigar);
+      rb.tagC("MQ", mateMapq);
     }
   }
 
