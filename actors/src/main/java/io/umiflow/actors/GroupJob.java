@@ -99,6 +99,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   private final PipelineStats stats = new PipelineStats();
   private ActorRef<Reader.Command> reader;
   private java.io.OutputStream hostOutput;
+  private BamHeader header;
   private long startNanos;
   private boolean finished;
 
@@ -160,6 +161,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
       return fail(source() + ": " + problem + "; sort it first with: samtools sort --template-coordinate -o sorted.bam "
           + (settings.inputIsStdin() ? "input.bam" : settings.input()));
     }
+    header = h.header();
     BamHeader out = h.header().withProgram("umiflow", Version.VERSION, settings.commandLine());
     ActorRef<GroupJob.Command> self = getContext().getSelf();
     ActorRef<Writer.Command> writer = getContext().spawn(Writer.create(settings, hostOutput, out, batchAccount, stats, self),
@@ -208,7 +210,8 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   private Progress progress() {
     double seconds = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
     long read = stats.recordsRead.get();
-    return new Progress(read, stats.recordsWritten.get(), read / seconds, stats.currentLocus, ledger.used(),
+    return new Progress(read, stats.recordsWritten.get(), read / seconds, header == null ? "" : stats.locus(header),
+        ledger.used(),
         ledger.budget(), stats.largestGroupTemplates.get());
   }
 

@@ -329,7 +329,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     stats.positionGroups.incrementAndGet();
     stats.noteGroupSize(groupTemplates);
     groupTemplates = 0;
-    stats.currentLocus = describe(previous);
+    stats.noteLocus(previous.tid1(), previous.pos1());
   }
 
   private String describe(PositionKey k) {
@@ -381,7 +381,9 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
         batchRecords, credit);
 
     // the open group starts the next batch
-    byte[] nextData = new byte[Math.max(tailBytes, (int) Math.min(targetBytes, 1 << 20))];
+    // sized for a whole batch plus one chunk, so filling it never copies it again
+    byte[] nextData = new byte[(int) Math.max(tailBytes + Reader.CHUNK_RESERVE / 2,
+        targetBytes + Reader.CHUNK_RESERVE / 2)];
     System.arraycopy(data, cut, nextData, 0, tailBytes);
     int tplCap = Math.max(16, tailTemplates * 2);
     int[] nr1 = new int[tplCap];

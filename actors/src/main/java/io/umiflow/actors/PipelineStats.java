@@ -14,9 +14,26 @@ final class PipelineStats {
   final AtomicLong recordsWritten = new AtomicLong();
   final AtomicLong batchesWritten = new AtomicLong();
   final AtomicLong compressedBytesRead = new AtomicLong();
-  volatile String currentLocus = "";
+  /** Reference and 0-based position of the last closed group, packed; -1 before the first. Formatted only on demand. */
+  final AtomicLong lastLocus = new AtomicLong(-1);
 
   void noteGroupSize(long templates) {
-    largestGroupTemplates.accumulateAndGet(templates, Math::max);
+    if (templates > largestGroupTemplates.get()) {
+      largestGroupTemplates.accumulateAndGet(templates, Math::max);
+    }
+  }
+
+  void noteLocus(int tid, int pos) {
+    lastLocus.lazySet(((long) tid << 32) | (pos & 0xffffffffL));
+  }
+
+  /** The last closed group's locus as {@code chr:pos}, or empty. */
+  String locus(io.umiflow.codec.BamHeader header) {
+    long v = lastLocus.get();
+    if (v < 0) {
+      return "";
+    }
+    int tid = (int) (v >>> 32);
+    return tid == io.umiflow.codec.PositionKey.UNKNOWN ? "unmapped" : header.referenceName(tid) + ":" + ((int) v + 1);
   }
 }

@@ -68,8 +68,9 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private final BlockDeflater deflater;
   private final char raw0;
   private final char raw1;
-  private final char cell0;
-  private final char cell1;
+  /** Tags read from each template's first record in one walk: raw UMI, read group, cell barcode. */
+  private final String[] tagNames;
+  private final int[] tagOffsets = new int[3];
   private final byte[] assignTag;
   private long charged;
   /** Output records are encoded here and compressed a BGZF block at a time, so no batch-sized copy exists. */
@@ -121,8 +122,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     this.deflater = new BlockDeflater(settings.compressionLevel(), settings.deflateBackend());
     this.raw0 = settings.rawTag().charAt(0);
     this.raw1 = settings.rawTag().charAt(1);
-    this.cell0 = settings.cellTag().charAt(0);
-    this.cell1 = settings.cellTag().charAt(1);
+    this.tagNames = new String[] {settings.rawTag(), "RG", settings.cellTag()};
     this.assignTag = settings.assignTag().getBytes(StandardCharsets.US_ASCII);
     Map<String, String> libs = header.librariesByReadGroup();
     List<String> names = new ArrayList<>(new java.util.TreeSet<>(libs.values()));
@@ -256,8 +256,8 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   }
 
   /**
-   * fgbio's filters in its order (non-PF, all unmapped, MAPQ, N in UMI, UMI too short); also finds the
-   * template's UMI (R1's raw tag, else R2's).
+   * fgbio's filters in its order (non-PF, all unmapped, MAPQ, N in UMI, UMI too short). Also reads, in one
+   * walk over the first primary record's tags, the UMI (R1's raw tag, else R2's), library and cell.
    */
   private int classify(Batch b, int t) {
     byte[] d = b.data();
@@ -279,22 +279,24 @@ final class Processor extends AbstractBehavior<Processor.Command> {
         || (r2 >= 0 && (f2 & BamRecord.FLAG_UNMAPPED) == 0 && BamRecord.mapq(d, r2) < minMapQ)) {
       return POOR_ALIGNMENT;
     }
-    int tag = -1;
-    int rec = -1;
-    if (r1 >= 0) {
-      tag = BamRecord.findTag(d, r1, raw0, raw1);
-      rec = r1;
-    }
-    if (tag < 0 && r2 >= 0) {
-      tag = BamRecord.findTag(d, r2, raw0, raw1);
+    int rec = first(b, t);
+    BamRecord.findTags(d, rec, tagNames, tagOffsets);
+    int recEnd = rec + BamRecord.totalSize(d, rec);
+    library[t] = libraryOf(d, tagOffsets[1], recEnd);
+    int cellTag = tagOffsets[2];
+    cellLen[t] = cellTag < 0 ? -1 : BamRecord.stringLength(d, cellTag, recEnd);
+    cellOff[t] = cellTag + 1;
+    int tag = tagOffsets[0];
+    if (tag < 0 && rec == r1 && r2 >= 0) {
       rec = r2;
+      recEnd = rec + BamRecord.totalSize(d, rec);
+      tag = BamRecord.findTag(d, rec, raw0, raw1);
     }
-    int len = tag < 0 ? -1 : BamRecord.stringLength(d, tag, rec + BamRecord.totalSize(d, rec));
+    int len = tag < 0 ? -1 : BamRecord.stringLength(d, tag, recEnd);
     if (len <= 0) {
-      int at = first(b, t);
-      throw new JobFailure(source + ": record " + b.recordNumber()[t] + " (read " + BamRecord.readName(d, at) + ") "
-          + (tag < 0 ? "has no " + settings.rawTag() + " tag" : "has an empty or non-string " + settings.rawTag() + " tag")
-          + "; every kept template needs its UMI (see --raw-tag)");
+      throw new JobFailure(source + ": record " + b.recordNumber()[t] + " (read " + BamRecord.readName(d, first(b, t))
+          + ") " + (tag < 0 ? "has no " + settings.rawTag() + " tag" : "has an empty or non-string "
+          + settings.rawTag() + " tag") + "; every kept template needs its UMI (see --raw-tag)");
     }
     int start = tag + 1;
     int acgt = 0;
@@ -319,17 +321,8 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private int[] partition(Batch b, int k) {
     byte[] d = b.data();
     boolean allSame = true;
-    for (int i = 0; i < k; i++) {
-      int t = kept[i];
-      int rec = first(b, t);
-      library[t] = libraryOf(d, rec);
-      int tag = BamRecord.findTag(d, rec, cell0, cell1);
-      int len = tag < 0 ? -1 : BamRecord.stringLength(d, tag, rec + BamRecord.totalSize(d, rec));
-      cellOff[t] = tag + 1;
-      cellLen[t] = len;
-      if (i > 0 && !samePartition(d, kept[0], t)) {
-        allSame = false;
-      }
+    for (int i = 1; i < k && allSame; i++) {
+      allSame = samePartition(d, kept[0], kept[i]);
     }
     if (allSame) {
       return kept;
@@ -357,12 +350,12 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     return Arrays.compareUnsigned(d, cellOff[x], cellOff[x] + cellLen[x], d, cellOff[y], cellOff[y] + cellLen[y]);
   }
 
-  private int libraryOf(byte[] d, int rec) {
-    int tag = BamRecord.findTag(d, rec, 'R', 'G');
+  /** Library ordinal of the read group whose RG tag type byte is at {@code tag} (-1: none). */
+  private int libraryOf(byte[] d, int tag, int recEnd) {
     if (tag < 0) {
       return unknownLibrary;
     }
-    int len = BamRecord.stringLength(d, tag, rec + BamRecord.totalSize(d, rec));
+    int len = BamRecord.stringLength(d, tag, recEnd);
     for (int i = 0; i < readGroupIds.size(); i++) {
       byte[] id = readGroupIds.get(i);
       if (id.length == len && Arrays.equals(id, 0, len, d, tag + 1, tag + 1 + len)) {
@@ -405,7 +398,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private void chargeFor(Batch b, int t, int n) {
     int maxLen = 0;
     for (int i = 0; i < Math.min(umis.size(), 64); i++) {
-      maxLen = Math.max(maxLen, umis.umi(i).length());
+      maxLen = Math.max(maxLen, umis.length(i));
     }
     long estimate = Workspace.estimateBytes(n, n, maxLen);
     long need = Math.max(ws.retainedBytes(), estimate) + otherRetainedBytes();

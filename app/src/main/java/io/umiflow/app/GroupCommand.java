@@ -138,6 +138,10 @@ final class GroupCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintStream err = System.err;
+    // GKL's native library takes ~0.1 s to load; let it load while the ActorSystem starts
+    Thread load = new Thread(DeflateBackend::best, "umiflow-deflater-load");
+    load.setDaemon(true);
+    load.start();
     GroupSettings settings;
     try {
       settings = settings();
@@ -181,7 +185,7 @@ final class GroupCommand implements Callable<Integer> {
         .memoryBudget(budget)
         .compressionLevel(compressionLevel)
         .tmpDir(tmpDir)
-        .deflateBackend(DeflateBackend.parse(deflater))
+        .deflateBackend(DeflateBackend.JDK) // validated here; the chosen backend is resolved in run()
         .commandLine(commandLine())
         .progressMillis(quiet ? 0 : (verbose ? 1000 : 5000))
         .build();
@@ -199,6 +203,7 @@ final class GroupCommand implements Callable<Integer> {
             + "umiflow.worker-dispatcher.fork-join-executor.parallelism-max = " + settings.threads() + "\n")
         .withFallback(ConfigFactory.load());
     CompletableFuture<Integer> status = new CompletableFuture<>();
+    CompletableFuture<GroupSettings> started = new CompletableFuture<>();
     Behavior<Void> root = Behaviors.setup(ctx -> {
       ActorRef<GroupJob.Event> listener = ctx.spawn(Behaviors.receive(GroupJob.Event.class)
           .onAnyMessage(e -> {
@@ -211,10 +216,20 @@ final class GroupCommand implements Callable<Integer> {
             return Behaviors.same();
           }).build(), "listener");
       ActorRef<GroupJob.Command> job = ctx.spawn(GroupJob.create(), "group");
-      job.tell(new GroupJob.Start(settings, listener));
+      started.thenAccept(s -> job.tell(new GroupJob.Start(s, listener)));
       return Behaviors.empty();
     });
     ActorSystem<Void> system = ActorSystem.create(root, "umiflow", config);
+    GroupSettings resolved;
+    try {
+      resolved = settings.toBuilder().deflateBackend(DeflateBackend.parse(deflater)).build();
+    } catch (IllegalArgumentException e) {
+      err.println("umiflow group: " + e.getMessage());
+      system.terminate();
+      awaitQuietly(system);
+      return 2;
+    }
+    started.complete(resolved);
     Thread hook = new Thread(() -> {
       if (!status.isDone()) {
         err.println("umiflow group: interrupted; removing partial output");

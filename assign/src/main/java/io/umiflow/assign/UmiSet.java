@@ -69,7 +69,8 @@ public final class UmiSet {
     return offsets[i];
   }
 
-  int length(int i) {
+  /** Length of template {@code i}'s UMI. */
+  public int length(int i) {
     return offsets[i + 1] - offsets[i];
   }
 

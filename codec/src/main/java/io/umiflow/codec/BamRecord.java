@@ -248,6 +248,30 @@ public final class BamRecord {
     return -1;
   }
 
+  /**
+   * Finds several tags in one walk over the record's tags: {@code out[i]} becomes the offset of the type
+   * byte of tag {@code names[i]} (two characters), or -1. Cheaper than one {@link #findTag} per tag.
+   */
+  public static void findTags(byte[] b, int o, String[] names, int[] out) {
+    java.util.Arrays.fill(out, 0, names.length, -1);
+    int p = tagsOffset(b, o);
+    int end = o + totalSize(b, o);
+    int missing = names.length;
+    while (missing > 0 && p + 3 <= end) {
+      for (int i = 0; i < names.length; i++) {
+        if (out[i] < 0 && b[p] == names[i].charAt(0) && b[p + 1] == names[i].charAt(1)) {
+          out[i] = p + 2;
+          missing--;
+          break;
+        }
+      }
+      p = skipTagValue(b, p + 2, end);
+      if (p < 0) {
+        return;
+      }
+    }
+  }
+
   /** Offset just past the value of the tag whose type byte is at {@code typeOff}; -1 when malformed. */
   public static int skipTagValue(byte[] b, int typeOff, int end) {
     int p = typeOff + 1;
