@@ -224,7 +224,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     JobSummary summary = new JobSummary(stats.recordsRead.get(), m.recordsOut, stats.templates.get(),
         stats.positionGroups.get(), stats.largestGroupTemplates.get(), m.molecules, m.families, m.accepted,
         m.discardedNonPf, m.discardedPoorAlignment, m.discardedNsInUmi, m.discardedUmisTooShort,
-        (System.nanoTime() - startNanos) / 1_000_000, ledger.peak(), ledger.budget());
+        (System.nanoTime() - startNanos) / 1_000_000, ledger.peak(), ledger.budget(), accountPeaks(), peakHeap());
     replyTo.tell(new Completed(summary));
     return Behaviors.stopped();
   }
@@ -240,8 +240,22 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     return Behaviors.stopped();
   }
 
-  /** Peak bytes held per account, for {@code --pipeline-stats}. */
-  List<MemoryLedger.Account> accounts() {
-    return ledger == null ? List.of() : ledger.accounts();
+  private List<JobSummary.AccountPeak> accountPeaks() {
+    List<JobSummary.AccountPeak> peaks = new ArrayList<>();
+    for (MemoryLedger.Account a : ledger.accounts()) {
+      peaks.add(new JobSummary.AccountPeak(a.name(), a.peakHeld(), a.capacity()));
+    }
+    return peaks;
+  }
+
+  /** Sum of the heap pools' peak use since the JVM started (an upper bound of the peak total heap use). */
+  private static long peakHeap() {
+    long sum = 0;
+    for (java.lang.management.MemoryPoolMXBean pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == java.lang.management.MemoryType.HEAP && pool.getPeakUsage() != null) {
+        sum += pool.getPeakUsage().getUsed();
+      }
+    }
+    return sum;
   }
 }

@@ -18,6 +18,8 @@ package io.umiflow.actors;
  * @param wallMillis             wall time of the job
  * @param peakAccountedBytes     the ledger's peak
  * @param budgetBytes            the ledger's budget
+ * @param accountPeaks           per ledger account (reader, batches, each processor): its peak and its capacity
+ * @param peakHeapBytes          the JVM's measured peak heap use (all pools' peaks), for comparison
  */
 public record JobSummary(
     long recordsRead,
@@ -34,7 +36,12 @@ public record JobSummary(
     long discardedUmisTooShort,
     long wallMillis,
     long peakAccountedBytes,
-    long budgetBytes) {
+    long budgetBytes,
+    java.util.List<AccountPeak> accountPeaks,
+    long peakHeapBytes) {
+
+  /** One ledger account's peak use and capacity. */
+  public record AccountPeak(String name, long peakBytes, long capacityBytes) {}
 
   /** Records dropped without a filter category: secondary and supplementary records. */
   public long secondaryOrSupplementary() {

@@ -286,10 +286,14 @@ final class GroupCommand implements Callable<Integer> {
           m.discardedNonPf(), m.discardedPoorAlignment(), m.discardedNsInUmi(), m.discardedUmisTooShort(),
           m.secondaryOrSupplementary());
       if (pipelineStats || verbose) {
-        err.printf(Locale.ROOT, "umiflow group: memory: ledger peak %s of %s budget; JVM heap in use now %s of %s%n",
+        err.printf(Locale.ROOT, "umiflow group: memory: ledger peak %s of %s budget; JVM heap peak %s of %s "
+                + "(sum of pool peaks)%n",
             MemorySize.format(m.peakAccountedBytes()), MemorySize.format(m.budgetBytes()),
-            MemorySize.format(Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()),
-            MemorySize.format(Runtime.getRuntime().maxMemory()));
+            MemorySize.format(m.peakHeapBytes()), MemorySize.format(Runtime.getRuntime().maxMemory()));
+        for (JobSummary.AccountPeak a : m.accountPeaks()) {
+          err.printf(Locale.ROOT, "umiflow group:   %-12s peak %10s of %10s%n", a.name(),
+              MemorySize.format(a.peakBytes()), MemorySize.format(a.capacityBytes()));
+        }
       }
     }
   }
