@@ -86,8 +86,8 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   /** The job failed; {@code reason} is one line naming the file, record and cause. */
   public record Failed(String reason) implements Event {}
 
-  private static final String WORKER_DISPATCHER = "umiflow.worker-dispatcher";
-  private static final String IO_DISPATCHER = "umiflow.io-dispatcher";
+  private static final String WORKER_DISPATCHER = Pipeline.WORKER_DISPATCHER;
+  private static final String IO_DISPATCHER = Pipeline.IO_DISPATCHER;
 
   private final TimerScheduler<Command> timers;
   private GroupSettings settings;
@@ -135,17 +135,11 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     replyTo = s.replyTo();
     hostOutput = s.output();
     startNanos = System.nanoTime();
-    ledger = new MemoryLedger(settings.memoryBudget());
-    long budget = settings.memoryBudget();
-    long readerShare = Math.max(3 * Reader.CHUNK_RESERVE, Math.min(budget / 10, 64L << 20));
-    // processors hold only UMI structures (about 100 bytes per template of the group being assigned); batches
-    // hold the reads themselves, so they get most of the budget
-    long processorShare = (long) (budget * 0.20) / settings.threads();
-    readerAccount = ledger.open("reader", readerShare);
-    for (int i = 0; i < settings.threads(); i++) {
-      processorAccounts.add(ledger.open("processor-" + i, processorShare));
-    }
-    batchAccount = ledger.open("batches", budget - readerShare - processorShare * settings.threads());
+    Pipeline.Accounts accounts = Pipeline.accounts(settings.memoryBudget(), settings.threads());
+    ledger = accounts.ledger();
+    readerAccount = accounts.reader();
+    batchAccount = accounts.batches();
+    processorAccounts.addAll(accounts.processors());
     reader = getContext().spawn(Reader.create(settings, readerAccount, stats, getContext().getSelf()), "reader",
         DispatcherSelector.fromConfig(IO_DISPATCHER));
     getContext().watch(reader);
@@ -167,19 +161,10 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     ActorRef<Writer.Command> writer = getContext().spawn(Writer.create(settings, hostOutput, out, batchAccount, stats, self),
         "writer", DispatcherSelector.fromConfig(IO_DISPATCHER));
     getContext().watch(writer);
-    List<ActorRef<Processor.Command>> processors = new ArrayList<>();
-    for (int i = 0; i < settings.threads(); i++) {
-      ActorRef<Processor.Command> p = getContext().spawn(
-          Processor.create(i, settings, h.header(), processorAccounts.get(i), batchAccount, writer, self),
-          "processor-" + i, DispatcherSelector.fromConfig(WORKER_DISPATCHER));
-      getContext().watch(p);
-      processors.add(p);
-    }
-    long target = Math.max(64L << 10, Math.min(4L << 20, batchAccount.capacity() / (12L * (settings.threads() + 1))));
-    ActorRef<Grouper.Command> grouper = getContext().spawn(
-        Grouper.create(settings, h.header(), readerAccount, batchAccount, stats, self, writer, processors, target),
-        "grouper", DispatcherSelector.fromConfig(WORKER_DISPATCHER));
-    getContext().watch(grouper);
+    Pipeline.Workers workers = Pipeline.spawn(getContext(), settings, h.header(),
+        new Pipeline.Accounts(ledger, readerAccount, processorAccounts, batchAccount), stats, self, writer,
+        Processor.OutputMode.BGZF);
+    ActorRef<Grouper.Command> grouper = workers.grouper();
     List<ActorRef<Inflater.Command>> inflaters = new ArrayList<>();
     for (int i = 0; i < settings.threads(); i++) {
       ActorRef<Inflater.Command> inf = getContext().spawn(

@@ -70,6 +70,30 @@ public record GroupSettings(
     return new Builder();
   }
 
+  /**
+   * A builder filled from {@code umiflow.group} of a host's config (defaults in this module's
+   * {@code reference.conf}); input and output still have to be set.
+   */
+  public static Builder fromConfig(com.typesafe.config.Config root) {
+    com.typesafe.config.Config c = root.getConfig("umiflow.group");
+    int threads = c.getInt("threads");
+    return builder()
+        .strategy(Strategy.parse(c.getString("strategy")))
+        .edits(c.getInt("edits"))
+        .minMapQ(c.hasPath("min-map-q") ? c.getInt("min-map-q") : null)
+        .includeNonPf(c.getBoolean("include-non-pf-reads"))
+        .rawTag(c.getString("raw-tag"))
+        .assignTag(c.getString("assign-tag"))
+        .cellTag(c.getString("cell-tag"))
+        .minUmiLength(c.getInt("min-umi-length"))
+        .markDuplicates(c.getBoolean("mark-duplicates"))
+        .threads(threads > 0 ? threads : Runtime.getRuntime().availableProcessors())
+        .memoryBudget(c.getMemorySize("memory-budget").toBytes())
+        .compressionLevel(c.getInt("compression-level"))
+        .deflateBackend(DeflateBackend.parse(c.getString("deflater")))
+        .progressMillis(c.getDuration("progress-interval").toMillis());
+  }
+
   /** A builder starting from these settings. */
   public Builder toBuilder() {
     Builder b = new Builder();

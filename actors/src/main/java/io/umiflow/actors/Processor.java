@@ -47,6 +47,9 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   /** The writer's answer: the batch's molecules start at id {@code base}. */
   record Numbered(long seq, long base) implements Command {}
 
+  /** What a processor hands downstream: BGZF blocks for a file, or records with boundaries for a stream stage. */
+  enum OutputMode { BGZF, RECORDS }
+
   private static final int KEEP = 0;
   private static final int NON_PF = 1;
   private static final int POOR_ALIGNMENT = 2;
@@ -79,6 +82,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private int encodeStart;
   private final byte[] blockScratch = new byte[Bgzf.MAX_BLOCK_SIZE];
   private final MemoryLedger.Account batchAccount;
+  private final OutputMode mode;
   private final Map<Long, Assigned> pending = new HashMap<>();
 
   // library lookup: read group id bytes -> library ordinal (libraries in name order; "unknown" among them)
@@ -95,20 +99,26 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private int[] umiOff = new int[64];
   private int[] umiLen = new int[64];
 
-  /** A batch whose molecules are assigned, waiting for its first molecule id. */
-  private record Assigned(Batch batch, ActorRef<Grouper.Command> grouper, int[] order, int keptCount, int[] molecule, boolean[] bStrand,
-                          boolean[] duplicate, BatchMetrics metrics) {}
+  /**
+   * A batch whose molecules are assigned, waiting for its first molecule id. {@code order} lists kept
+   * templates in output order; {@code groupEnd[g]} is where the g-th group with kept templates ends in it.
+   */
+  private record Assigned(Batch batch, ActorRef<Grouper.Command> grouper, int[] order, int keptCount,
+                          int[] groupEnd, int keptGroups, int[] molecule, boolean[] bStrand, boolean[] duplicate,
+                          BatchMetrics metrics) {}
 
   static Behavior<Command> create(int index, GroupSettings settings, BamHeader header, MemoryLedger.Account account,
                                   MemoryLedger.Account batchAccount, ActorRef<Writer.Command> writer,
-                                  ActorRef<GroupJob.Command> job) {
-    return Behaviors.setup(ctx -> new Processor(ctx, index, settings, header, account, batchAccount, writer, job));
+                                  ActorRef<GroupJob.Command> job, OutputMode mode) {
+    return Behaviors.setup(ctx -> new Processor(ctx, index, settings, header, account, batchAccount, writer, job,
+        mode));
   }
 
   private Processor(ActorContext<Command> ctx, int index, GroupSettings settings, BamHeader header,
                     MemoryLedger.Account account, MemoryLedger.Account batchAccount, ActorRef<Writer.Command> writer,
-                    ActorRef<GroupJob.Command> job) {
+                    ActorRef<GroupJob.Command> job, OutputMode mode) {
     super(ctx);
+    this.mode = mode;
     this.batchAccount = batchAccount;
     this.index = index;
     this.settings = settings;
@@ -173,6 +183,8 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     BatchMetrics metrics = new BatchMetrics();
     ensureScratch(n);
     int written = 0;
+    int[] groupEnd = new int[b.groups()];
+    int keptGroups = 0;
     long base = 0;
     byte[] d = b.data();
     for (int g = 0; g < b.groups(); g++) {
@@ -232,10 +244,11 @@ final class Processor extends AbstractBehavior<Processor.Command> {
       }
       System.arraycopy(sorted, 0, order, written, k);
       written += k;
+      groupEnd[keptGroups++] = written;
     }
     metrics.molecules = base;
     trimWorkspace();
-    return new Assigned(b, grouper, order, written, molecule, bStrand, duplicate, metrics);
+    return new Assigned(b, grouper, order, written, groupEnd, keptGroups, molecule, bStrand, duplicate, metrics);
   }
 
   private void ensureScratch(int n) {
@@ -475,6 +488,9 @@ final class Processor extends AbstractBehavior<Processor.Command> {
 
   private Behavior<Command> onNumbered(Numbered n) {
     Assigned a = pending.remove(n.seq());
+    if (mode == OutputMode.RECORDS) {
+      return deliverRecords(a, n.base());
+    }
     Batch b = a.batch();
     byte[] d = b.data();
     byte[] value = new byte[24];
@@ -527,6 +543,55 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     if (encode.length > ENCODE_BUFFER) {
       encode = new byte[ENCODE_BUFFER]; // a giant record grew it; do not keep that
     }
+    return this;
+  }
+
+  /** Stream-stage output: the records with their ids, uncompressed, with template and group boundaries. */
+  private Behavior<Command> deliverRecords(Assigned a, long base) {
+    Batch b = a.batch();
+    byte[] d = b.data();
+    byte[] value = new byte[24];
+    byte[] out = new byte[(int) Math.min(Integer.MAX_VALUE - 16, b.outputBound())];
+    int[] recordStart = new int[b.records() + 1];
+    int[] templateStart = new int[a.keptCount() + 1];
+    int[] groupStart = new int[a.keptGroups() + 1];
+    for (int g = 1; g <= a.keptGroups(); g++) {
+      groupStart[g] = a.groupEnd()[g - 1];
+    }
+    int used = 0;
+    int records = 0;
+    for (int i = 0; i < a.keptCount(); i++) {
+      int t = a.order()[i];
+      templateStart[i] = records;
+      int vlen = formatId(base + a.molecule()[t], paired, a.bStrand()[t], value);
+      for (int r = 0; r < 2; r++) {
+        int rec = r == 0 ? b.r1()[t] : b.r2()[t];
+        if (rec < 0) {
+          continue;
+        }
+        recordStart[records++] = used;
+        int start = used;
+        used += TagEditor.copyWithStringTag(d, rec, (char) assignTag[0], (char) assignTag[1], value, vlen, out, used);
+        if (a.duplicate() != null) {
+          int flag = BamRecord.flag(out, start);
+          BamRecord.setFlag(out, start, a.duplicate()[t] ? flag | BamRecord.FLAG_DUPLICATE
+              : flag & ~BamRecord.FLAG_DUPLICATE);
+        }
+      }
+    }
+    recordStart[records] = used;
+    templateStart[a.keptCount()] = records;
+    GroupedBatch grouped = new GroupedBatch(out, used, recordStart, records, templateStart, a.keptCount(), groupStart,
+        a.keptGroups());
+    long keep = grouped.bytes();
+    long credit = b.credit();
+    if (keep < credit) {
+      batchAccount.release(credit - keep);
+      credit = keep;
+    }
+    a.metrics().recordsOut = records;
+    writer.tell(new Writer.Delivered(b.seq(), grouped, credit, a.metrics()));
+    a.grouper().tell(new Grouper.ProcessorDone(index));
     return this;
   }
 

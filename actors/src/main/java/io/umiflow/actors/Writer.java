@@ -41,15 +41,19 @@ final class Writer extends AbstractBehavior<Writer.Command> {
   /** The grouper sent batches {@code 0..batches-1}. */
   record EndOfBatches(long batches) implements Command {}
 
+  /** Stream stage only: batch {@code seq}'s records with their ids, for {@link StageOutput}. */
+  record Delivered(long seq, GroupedBatch batch, long credit, BatchMetrics metrics) implements Command {}
+
+  /** Stream stage only: the consumer asks for {@code bytes} more. */
+  record Demand(long bytes) implements Command {}
+
   private final GroupSettings settings;
   private final MemoryLedger.Account batchAccount;
   private final PipelineStats stats;
   private final ActorRef<GroupJob.Command> job;
-  private final Map<Long, Counted> counts = new HashMap<>();
+  private final MoleculeNumbering numbering = new MoleculeNumbering();
   private final Map<Long, Compressed> ready = new HashMap<>();
   private final BatchMetrics totals = new BatchMetrics();
-  private long nextToNumber;
-  private long nextId;
   private long nextToWrite;
   private long endAt = -1;
   private OutputStream out;
@@ -111,6 +115,8 @@ final class Writer extends AbstractBehavior<Writer.Command> {
         .onMessage(Counted.class, this::onCounted)
         .onMessage(Compressed.class, this::onCompressed)
         .onMessage(EndOfBatches.class, this::onEnd)
+        .onMessage(Delivered.class, d -> notForFiles(d))
+        .onMessage(Demand.class, d -> notForFiles(d))
         .onSignal(PostStop.class, s -> {
           cleanup();
           return this;
@@ -119,13 +125,12 @@ final class Writer extends AbstractBehavior<Writer.Command> {
   }
 
   private Behavior<Command> onCounted(Counted c) {
-    counts.put(c.seq(), c);
-    Counted next;
-    while ((next = counts.remove(nextToNumber)) != null) {
-      next.replyTo().tell(new Processor.Numbered(next.seq(), nextId));
-      nextId += next.molecules();
-      nextToNumber++;
-    }
+    numbering.counted(c);
+    return this;
+  }
+
+  private Behavior<Command> notForFiles(Command c) {
+    job.tell(new GroupJob.StageFailed("internal error: the file writer received " + c.getClass().getSimpleName()));
     return this;
   }
 

@@ -37,6 +37,17 @@ public final class BamHeader {
     this.parsed = new SAMTextHeaderCodec().decode(BufferedLineReader.fromString(text), null);
   }
 
+  /** A header from htsjdk's model (text re-encoded by htsjdk; references from the sequence dictionary). */
+  public static BamHeader of(SAMFileHeader header) {
+    java.io.StringWriter text = new java.io.StringWriter();
+    new SAMTextHeaderCodec().encode(text, header);
+    List<Reference> refs = new ArrayList<>();
+    for (htsjdk.samtools.SAMSequenceRecord s : header.getSequenceDictionary().getSequences()) {
+      refs.add(new Reference(s.getSequenceName(), s.getSequenceLength()));
+    }
+    return new BamHeader(text.toString(), refs);
+  }
+
   /** The SAM header text. */
   public String text() {
     return text;

@@ -1,0 +1,251 @@
+package io.umiflow.actors;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.ChildFailed;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.Terminated;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import io.umiflow.codec.BamHeader;
+
+/**
+ * UMI grouping as a stage between other stages of a host application, without files. The host's
+ * producer pushes raw BAM records (in template-coordinate order) and the host's consumer receives the
+ * records back, grouped: per position group, the kept templates in output order with their molecule ids
+ * set, exactly as {@code umiflow group} would write them.
+ *
+ * <p>Both directions use byte credits. The stage sends the producer {@link Grant}s; the producer sends
+ * {@link Push}es of at most the bytes granted (a push may end in the middle of a record). The consumer
+ * sends {@link Request}s; the stage delivers {@link Molecules} only while the consumer's requested bytes
+ * are positive. A slow consumer therefore holds the stage at its budget: undelivered batches keep their
+ * credits, the grouper stops, and no more grants go out.
+ *
+ * <p>Protocol: {@link Start} once; then {@link Push}... {@link EndOfInput} from the producer and
+ * {@link Request}s from the consumer; the consumer finally gets {@link Completed} or {@link Failed} and the
+ * producer {@link Stopped}, after which the stage stops. {@link Cancel}, or stopping the stage, ends it at
+ * any time. A failure never throws into the host: it arrives as {@link Failed}.
+ */
+public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
+  /** Messages the stage accepts. */
+  public sealed interface Command {}
+
+  /**
+   * Starts the stage. {@code settings.input()} and {@code output()} are not used (set them to {@code -}).
+   *
+   * @param header   the header of the records that will be pushed (for reference names and read groups)
+   * @param producer receives {@link Grant}s and finally {@link Stopped}
+   * @param consumer receives {@link Molecules}, then {@link Completed} or {@link Failed}
+   */
+  public record Start(GroupSettings settings, BamHeader header, ActorRef<ProducerEvent> producer,
+                      ActorRef<ConsumerEvent> consumer) implements Command {}
+
+  /** From the producer: raw BAM records {@code records[0..length)}, at most the bytes granted so far. */
+  public record Push(byte[] records, int length) implements Command {}
+
+  /** From the producer: no more records. */
+  public enum EndOfInput implements Command { INSTANCE }
+
+  /** From the consumer: it can take {@code bytes} more of grouped records. */
+  public record Request(long bytes) implements Command {}
+
+  /** Ends the stage now; the consumer receives {@link Failed} with reason "cancelled". */
+  public enum Cancel implements Command { INSTANCE }
+
+  record FromPipeline(GroupJob.Command event) implements Command {}
+
+  record CreditReady(long bytes) implements Command {}
+
+  /** What the producer receives. */
+  public sealed interface ProducerEvent {}
+
+  /** The producer may push {@code bytes} more. */
+  public record Grant(long bytes) implements ProducerEvent {}
+
+  /** The stage has ended (completed, failed or cancelled); push nothing more. */
+  public record Stopped(String reason) implements ProducerEvent {}
+
+  /** What the consumer receives. */
+  public sealed interface ConsumerEvent {}
+
+  /** The next position groups, in output order. */
+  public record Molecules(GroupedBatch batch) implements ConsumerEvent {}
+
+  /** All records were grouped and delivered. */
+  public record Completed(JobSummary summary) implements ConsumerEvent {}
+
+  /** The stage failed; {@code reason} names the record and the cause. */
+  public record Failed(String reason) implements ConsumerEvent {}
+
+  /** Bytes granted to the producer at a time. */
+  static final long GRANT = 1L << 20;
+
+  private final PipelineStats stats = new PipelineStats();
+  private GroupSettings settings;
+  private Pipeline.Accounts accounts;
+  private ActorRef<ProducerEvent> producer;
+  private ActorRef<ConsumerEvent> consumer;
+  private ActorRef<Grouper.Command> grouper;
+  private ActorRef<Writer.Command> output;
+  private long granted;
+  private long pendingGrant;
+  private long nextChunk;
+  private boolean inputEnded;
+  private boolean finished;
+  private long startNanos;
+  private long demandBeforeStart;
+
+  /** The stage's behavior, ready for one {@link Start}. */
+  public static Behavior<Command> create() {
+    return Behaviors.setup(GroupStage::new);
+  }
+
+  private GroupStage(ActorContext<Command> ctx) {
+    super(ctx);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Start.class, this::onStart)
+        .onMessage(Push.class, this::onPush)
+        .onMessageEquals(EndOfInput.INSTANCE, this::onEndOfInput)
+        .onMessage(Request.class, this::onRequest)
+        .onMessageEquals(Cancel.INSTANCE, () -> fail("cancelled"))
+        .onMessage(FromPipeline.class, this::onPipeline)
+        .onMessage(CreditReady.class, this::onCreditReady)
+        .onSignal(ChildFailed.class, f -> fail("internal error in " + f.getRef().path().name() + ": " + f.cause()))
+        .onSignal(Terminated.class, t -> this)
+        .onSignal(PostStop.class, s -> onStop())
+        .build();
+  }
+
+  private Behavior<Command> onStart(Start s) {
+    if (settings != null) {
+      return this;
+    }
+    settings = s.settings();
+    producer = s.producer();
+    consumer = s.consumer();
+    startNanos = System.nanoTime();
+    accounts = Pipeline.accounts(settings.memoryBudget(), settings.threads());
+    ActorRef<GroupJob.Command> events = getContext().messageAdapter(GroupJob.Command.class, FromPipeline::new);
+    output = getContext().spawn(StageOutput.create(consumer, accounts.batches(), stats, events), "output");
+    getContext().watch(output);
+    grouper = Pipeline.spawn(getContext(), settings, s.header(), accounts, stats, events, output,
+        Processor.OutputMode.RECORDS).grouper();
+    if (demandBeforeStart > 0) {
+      output.tell(new Writer.Demand(demandBeforeStart));
+    }
+    grantMore();
+    return this;
+  }
+
+  /** Asks the reader account for the next grant; the ledger calls back when it has the bytes. */
+  private void grantMore() {
+    if (finished || inputEnded || pendingGrant > 0) {
+      return;
+    }
+    ActorRef<Command> self = getContext().getSelf();
+    pendingGrant = GRANT;
+    if (accounts.reader().acquireOrWait(GRANT, () -> self.tell(new CreditReady(GRANT)))) {
+      onCreditReady(new CreditReady(GRANT));
+    }
+  }
+
+  private Behavior<Command> onCreditReady(CreditReady c) {
+    pendingGrant = 0;
+    if (finished || inputEnded) {
+      accounts.reader().release(c.bytes());
+      return this;
+    }
+    granted += c.bytes();
+    producer.tell(new Grant(c.bytes()));
+    return this;
+  }
+
+  private Behavior<Command> onPush(Push p) {
+    if (finished || settings == null) {
+      return this;
+    }
+    if (p.length() < 0 || p.length() > granted || p.length() > p.records().length) {
+      return fail("the producer pushed " + p.length() + " bytes with " + granted + " granted");
+    }
+    granted -= p.length();
+    // the push's bytes stay charged to the reader account until the grouper has parsed them
+    grouper.tell(new Grouper.Chunk(nextChunk++, p.records(), p.length(), p.length()));
+    if (granted < GRANT / 2) {
+      grantMore(); // keep up to one and a half grants outstanding so the producer never idles on a round trip
+    }
+    return this;
+  }
+
+  private Behavior<Command> onEndOfInput() {
+    if (finished || inputEnded || settings == null) {
+      return this;
+    }
+    inputEnded = true;
+    if (granted > 0) {
+      accounts.reader().release(granted);
+      granted = 0;
+    }
+    grouper.tell(new Grouper.EndOfInput(nextChunk));
+    return this;
+  }
+
+  private Behavior<Command> onRequest(Request r) {
+    if (finished || r.bytes() <= 0) {
+      return this;
+    }
+    if (output == null) {
+      demandBeforeStart += r.bytes(); // a consumer may ask before the host has sent Start
+    } else {
+      output.tell(new Writer.Demand(r.bytes()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onPipeline(FromPipeline f) {
+    if (f.event() instanceof GroupJob.StageFailed s) {
+      return fail(s.reason());
+    }
+    if (f.event() instanceof GroupJob.WriterFinished w && !finished) {
+      finished = true;
+      BatchMetrics m = w.totals();
+      consumer.tell(new Completed(new JobSummary(stats.recordsRead.get(), m.recordsOut, stats.templates.get(),
+          stats.positionGroups.get(), stats.largestGroupTemplates.get(), m.molecules, m.families, m.accepted,
+          m.discardedNonPf, m.discardedPoorAlignment, m.discardedNsInUmi, m.discardedUmisTooShort,
+          (System.nanoTime() - startNanos) / 1_000_000, accounts.ledger().peak(), accounts.ledger().budget(),
+          java.util.List.of(), 0)));
+      producer.tell(new Stopped("completed"));
+      return Behaviors.stopped();
+    }
+    return this;
+  }
+
+  private Behavior<Command> fail(String reason) {
+    if (finished) {
+      return this;
+    }
+    finished = true;
+    if (consumer != null) {
+      consumer.tell(new Failed(reason));
+      producer.tell(new Stopped(reason));
+    }
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onStop() {
+    if (accounts != null) {
+      accounts.reader().cancelWaiters();
+    }
+    return this;
+  }
+
+  /** Bytes the ledger accounts now (for tests and monitoring). */
+  long accountedBytes() {
+    return accounts == null ? 0 : accounts.ledger().used();
+  }
+}

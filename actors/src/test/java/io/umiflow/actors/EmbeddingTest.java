@@ -1,0 +1,184 @@
+package io.umiflow.actors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.Adapter;
+import akka.actor.typed.javadsl.Behaviors;
+import htsjdk.samtools.SamReaderFactory;
+import io.umiflow.assign.Strategy;
+import io.umiflow.codec.BamHeader;
+import io.umiflow.example.EmbeddingExample;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The stream stage and the file job inside a host's own actor system. */
+class EmbeddingTest {
+  private static final ActorTestKit KIT = ActorTestKit.create();
+  private static final Path SINGLE = JobRunner.shared("single.tc.bam");
+
+  @AfterAll
+  static void shutdown() {
+    KIT.shutdownTestKit();
+  }
+
+  @TempDir
+  Path tmp;
+
+  private static GroupSettings settings(long budget) {
+    return GroupSettings.builder().input("-").output("-").strategy(Strategy.ADJACENCY).threads(2)
+        .memoryBudget(budget).commandLine("test").progressMillis(0).build();
+  }
+
+  private static BamHeader header() throws Exception {
+    return BamHeader.of(SamReaderFactory.makeDefault().getFileHeader(SINGLE));
+  }
+
+  /** Starts a stage with the example's producer and a consumer keeping {@code window} bytes of demand. */
+  private static ActorRef<GroupStage.Command> startStage(GroupSettings s, long window,
+                                                         TestProbe<EmbeddingExample.Outcome> done) throws Exception {
+    ActorRef<GroupStage.Command> stage = KIT.spawn(GroupStage.create());
+    ActorRef<GroupStage.ProducerEvent> producer = KIT.spawn(EmbeddingExample.producer(SINGLE, stage));
+    ActorRef<GroupStage.ConsumerEvent> consumer = KIT.spawn(EmbeddingExample.consumer(stage, window, done.getRef()));
+    stage.tell(new GroupStage.Start(s, header(), producer, consumer));
+    return stage;
+  }
+
+  @Test
+  void streamStage_compatInput_sameRecordsAsTheFileJob() throws Exception {
+    Path out = tmp.resolve("file.bam");
+    GroupJob.Event e = JobRunner.run(KIT, settings(64L << 20).toBuilder().input(SINGLE.toString())
+        .output(out.toString()).build());
+    assertInstanceOf(GroupJob.Completed.class, e);
+    List<byte[]> expected = JobRunner.records(out);
+
+    TestProbe<EmbeddingExample.Outcome> done = KIT.createTestProbe();
+    ActorRef<GroupStage.Command> stage = startStage(settings(64L << 20), 4L << 20, done);
+    EmbeddingExample.Outcome outcome = done.receiveMessage(Duration.ofMinutes(2));
+    assertNull(outcome.failure());
+    assertEquals(expected.size(), outcome.records().size());
+    for (int i = 0; i < expected.size(); i++) {
+      assertTrue(Arrays.equals(expected.get(i), outcome.records().get(i)), "record " + i);
+    }
+    assertEquals(96156, outcome.summary().accepted());
+    done.expectTerminated(stage, Duration.ofSeconds(10));
+  }
+
+  @Test
+  void slowConsumer_stageStopsGrantingWithinItsBudget() throws Exception {
+    long budget = GroupSettings.MIN_BUDGET;
+    TestProbe<EmbeddingExample.Outcome> done = KIT.createTestProbe();
+    TestProbe<GroupStage.ProducerEvent> grants = KIT.createTestProbe();
+    ActorRef<GroupStage.Command> stage = KIT.spawn(GroupStage.create());
+    // a producer that forwards every grant to the probe and pushes the real records
+    ActorRef<GroupStage.ProducerEvent> real = KIT.spawn(EmbeddingExample.producer(SINGLE, stage));
+    ActorRef<GroupStage.ProducerEvent> producer = KIT.spawn(Behaviors.receive(GroupStage.ProducerEvent.class)
+        .onAnyMessage(m -> {
+          grants.getRef().tell(m);
+          real.tell(m);
+          return Behaviors.same();
+        }).build());
+    // the consumer asks for nothing yet
+    ActorRef<GroupStage.ConsumerEvent> consumer = KIT.spawn(EmbeddingExample.consumer(stage, 0, done.getRef()));
+    stage.tell(new GroupStage.Start(settings(budget), header(), producer, consumer));
+    long granted = 0;
+    while (true) {
+      GroupStage.ProducerEvent got;
+      try {
+        got = grants.receiveMessage(Duration.ofSeconds(2));
+      } catch (AssertionError quiet) {
+        break; // no grant for two seconds: the stage has stopped taking input
+      }
+      if (got instanceof GroupStage.Grant g) {
+        granted += g.bytes();
+      }
+      assertTrue(granted <= budget, "granted " + granted + " while the consumer took nothing");
+    }
+    long input = 0;
+    for (byte[] r : JobRunner.records(SINGLE)) {
+      input += r.length;
+    }
+    assertTrue(granted < input, "the stage took all " + input + " bytes without a consumer");
+    stage.tell(new GroupStage.Request(Long.MAX_VALUE / 4));
+    EmbeddingExample.Outcome outcome = done.receiveMessage(Duration.ofMinutes(2));
+    assertNull(outcome.failure());
+    assertTrue(outcome.records().size() > 90_000);
+  }
+
+  @Test
+  void cancel_midStream_consumerGetsFailedAndStageStops() throws Exception {
+    TestProbe<EmbeddingExample.Outcome> done = KIT.createTestProbe();
+    // the consumer asks for nothing, so the stage is mid-stream (stalled at its budget) when cancelled
+    ActorRef<GroupStage.Command> stage = startStage(settings(32L << 20), 0, done);
+    Thread.sleep(500);
+    stage.tell(GroupStage.Cancel.INSTANCE);
+    EmbeddingExample.Outcome outcome = done.receiveMessage(Duration.ofSeconds(30));
+    assertEquals("cancelled", outcome.failure());
+    done.expectTerminated(stage, Duration.ofSeconds(10));
+  }
+
+  @Test
+  void corruptRecords_failureArrivesAsMessageAndHostKeepsRunning() throws Exception {
+    TestProbe<GroupStage.ConsumerEvent> consumer = KIT.createTestProbe();
+    TestProbe<GroupStage.ProducerEvent> producer = KIT.createTestProbe();
+    ActorRef<GroupStage.Command> stage = KIT.spawn(GroupStage.create());
+    stage.tell(new GroupStage.Start(settings(32L << 20), header(), producer.getRef(), consumer.getRef()));
+    producer.expectMessageClass(GroupStage.Grant.class);
+    byte[] junk = new byte[4096];
+    Arrays.fill(junk, (byte) 7);
+    stage.tell(new GroupStage.Push(junk, junk.length));
+    GroupStage.Failed f = consumer.expectMessageClass(GroupStage.Failed.class, Duration.ofSeconds(10));
+    assertTrue(f.reason().contains("malformed record 1"), f.reason());
+    consumer.expectTerminated(stage, Duration.ofSeconds(10));
+    // the host's system is unharmed: another stage runs to completion
+    TestProbe<EmbeddingExample.Outcome> done = KIT.createTestProbe();
+    startStage(settings(64L << 20), 4L << 20, done);
+    assertNull(done.receiveMessage(Duration.ofMinutes(2)).failure());
+  }
+
+  @Test
+  void settings_fromHostConfig_overrideReferenceDefaults() {
+    com.typesafe.config.Config host = com.typesafe.config.ConfigFactory.parseString(
+        "umiflow.group { strategy = paired, edits = 2, threads = 3, memory-budget = 96MiB, mark-duplicates = on }")
+        .withFallback(com.typesafe.config.ConfigFactory.load());
+    GroupSettings s = GroupSettings.fromConfig(host).input("-").output("-").build();
+    assertEquals(Strategy.PAIRED, s.strategy());
+    assertEquals(2, s.edits());
+    assertEquals(3, s.threads());
+    assertEquals(96L << 20, s.memoryBudget());
+    assertEquals(0, s.minMapQ()); // unset, and duplicate marking is on
+    assertEquals("RX", s.rawTag()); // from reference.conf
+  }
+
+  @Test
+  void fileJob_spawnedFromClassicSystem_completes() throws Exception {
+    akka.actor.ActorSystem classic = akka.actor.ActorSystem.create("classic-host");
+    try {
+      ActorTestKit kit = ActorTestKit.create(Adapter.toTyped(classic));
+      TestProbe<GroupJob.Event> events = kit.createTestProbe();
+      ActorRef<GroupJob.Command> job = Adapter.spawn(classic, GroupJob.create(), "umiflow-job");
+      Path out = tmp.resolve("classic.bam");
+      job.tell(new GroupJob.Start(settings(64L << 20).toBuilder().input(SINGLE.toString()).output(out.toString())
+          .build(), events.getRef()));
+      GroupJob.Event e;
+      do {
+        e = events.receiveMessage(Duration.ofMinutes(2));
+      } while (!(e instanceof GroupJob.Completed) && !(e instanceof GroupJob.Failed));
+      assertInstanceOf(GroupJob.Completed.class, e, e.toString());
+      assertNotNull(((GroupJob.Completed) e).summary());
+    } finally {
+      akka.testkit.javadsl.TestKit.shutdownActorSystem(classic);
+    }
+  }
+}
