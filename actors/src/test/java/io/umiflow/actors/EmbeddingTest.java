@@ -147,6 +147,35 @@ class EmbeddingTest {
     assertNull(done.receiveMessage(Duration.ofMinutes(2)).failure());
   }
 
+  private static long tempFiles(Path dir) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().contains("umiflow-tmp")).count();
+    }
+  }
+
+  @Test
+  void stoppingTheJob_orTheHostSystem_removesTemporaryOutput() throws Exception {
+    for (boolean wholeSystem : new boolean[] {false, true}) {
+      ActorTestKit host = ActorTestKit.create();
+      Path dir = java.nio.file.Files.createDirectory(tmp.resolve("stop-" + wholeSystem));
+      Path out = dir.resolve("out.bam");
+      TestProbe<GroupJob.Event> events = host.createTestProbe();
+      ActorRef<GroupJob.Command> job = host.spawn(GroupJob.create());
+      job.tell(new GroupJob.Start(settings(64L << 20).toBuilder().input(SINGLE.toString()).output(out.toString())
+          .threads(1).build(), events.getRef()));
+      events.expectMessageClass(GroupJob.Started.class, Duration.ofSeconds(30));
+      assertEquals(1, tempFiles(dir), "the writer works on a temporary file");
+      if (wholeSystem) {
+        host.shutdownTestKit(); // the host shutting down: CoordinatedShutdown stops every actor
+      } else {
+        host.stop(job, Duration.ofSeconds(30));
+        host.shutdownTestKit();
+      }
+      assertEquals(0, tempFiles(dir), "temporary output left after stopping");
+      assertTrue(!java.nio.file.Files.exists(out), "a stopped job must not leave a final output");
+    }
+  }
+
   @Test
   void settings_fromHostConfig_overrideReferenceDefaults() {
     com.typesafe.config.Config host = com.typesafe.config.ConfigFactory.parseString(
