@@ -54,6 +54,19 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
   /** Ends the stage now; the consumer receives {@link Failed} with reason "cancelled". */
   public enum Cancel implements Command { INSTANCE }
 
+  /** Asks for the stage's memory accounting, answered with {@link Stats} (for monitoring). */
+  public record GetStats(ActorRef<Stats> replyTo) implements Command {}
+
+  /**
+   * The stage's memory accounting now.
+   *
+   * @param accountedBytes bytes held in the ledger now
+   * @param peakBytes      the most bytes ever held at once
+   * @param budgetBytes    the budget
+   * @param recordsRead    records pushed and parsed so far
+   */
+  public record Stats(long accountedBytes, long peakBytes, long budgetBytes, long recordsRead) {}
+
   record FromPipeline(GroupJob.Command event) implements Command {}
 
   record CreditReady(long bytes) implements Command {}
@@ -116,6 +129,11 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
         .onMessageEquals(Cancel.INSTANCE, () -> fail("cancelled"))
         .onMessage(FromPipeline.class, this::onPipeline)
         .onMessage(CreditReady.class, this::onCreditReady)
+        .onMessage(GetStats.class, g -> {
+          g.replyTo().tell(accounts == null ? new Stats(0, 0, 0, 0) : new Stats(accounts.ledger().used(),
+              accounts.ledger().peak(), accounts.ledger().budget(), stats.recordsRead.get()));
+          return this;
+        })
         .onSignal(ChildFailed.class, f -> fail("internal error in " + f.getRef().path().name() + ": " + f.cause()))
         .onSignal(Terminated.class, t -> this)
         .onSignal(PostStop.class, s -> onStop())
@@ -242,10 +260,5 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
       accounts.reader().cancelWaiters();
     }
     return this;
-  }
-
-  /** Bytes the ledger accounts now (for tests and monitoring). */
-  long accountedBytes() {
-    return accounts == null ? 0 : accounts.ledger().used();
   }
 }
