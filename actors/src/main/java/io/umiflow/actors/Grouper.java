@@ -146,12 +146,25 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
 
   private Behavior<Command> onProcessorDone(ProcessorDone d) {
     outstanding[d.processor()]--;
-    return this;
+    return drain();
+  }
+
+  /**
+   * Batches at the processors. Past a few per worker more batches in flight buy no speed, only memory,
+   * so the grouper waits (the budget remains the hard limit; this keeps a large budget from being filled
+   * for nothing).
+   */
+  private boolean processorsBusy() {
+    int total = 0;
+    for (int o : outstanding) {
+      total += o;
+    }
+    return total >= 3 * outstanding.length + 2;
   }
 
   private Behavior<Command> drain() {
     try {
-      while (!failed && !waitingForCredit) {
+      while (!failed && !waitingForCredit && !processorsBusy()) {
         Chunk c = pending.get(nextChunk);
         if (c == null) {
           if (endAt >= 0 && nextChunk == endAt) {
