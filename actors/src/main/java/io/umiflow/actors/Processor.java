@@ -512,13 +512,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
           used = keepTail(used);
           ensureEncodeRoom(used + room);
         }
-        int start = used;
-        used += TagEditor.copyWithStringTag(d, rec, (char) assignTag[0], (char) assignTag[1], value, vlen, encode, used);
-        if (a.duplicate() != null) {
-          int flag = BamRecord.flag(encode, start);
-          BamRecord.setFlag(encode, start, a.duplicate()[t] ? flag | BamRecord.FLAG_DUPLICATE
-              : flag & ~BamRecord.FLAG_DUPLICATE);
-        }
+        used += writeRecord(d, rec, value, vlen, a.duplicate(), t, encode, used);
         records++;
       }
     }
@@ -531,12 +525,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
       compressedBytes += len;
     }
     // the batch's input is garbage from here on: keep only the compressed blocks' credit
-    long keep = Batch.compressedCredit(compressedBytes, blocks.size());
-    long credit = b.credit();
-    if (keep < credit) {
-      batchAccount.release(credit - keep);
-      credit = keep;
-    }
+    long credit = keepOnly(b.credit(), Batch.compressedCredit(compressedBytes, blocks.size()));
     a.metrics().recordsOut = records;
     writer.tell(new Writer.Compressed(b.seq(), blocks, credit, a.metrics()));
     a.grouper().tell(new Grouper.ProcessorDone(index));
@@ -570,29 +559,42 @@ final class Processor extends AbstractBehavior<Processor.Command> {
           continue;
         }
         recordStart[records++] = used;
-        int start = used;
-        used += TagEditor.copyWithStringTag(d, rec, (char) assignTag[0], (char) assignTag[1], value, vlen, out, used);
-        if (a.duplicate() != null) {
-          int flag = BamRecord.flag(out, start);
-          BamRecord.setFlag(out, start, a.duplicate()[t] ? flag | BamRecord.FLAG_DUPLICATE
-              : flag & ~BamRecord.FLAG_DUPLICATE);
-        }
+        used += writeRecord(d, rec, value, vlen, a.duplicate(), t, out, used);
       }
     }
     recordStart[records] = used;
     templateStart[a.keptCount()] = records;
     GroupedBatch grouped = new GroupedBatch(out, used, recordStart, records, templateStart, a.keptCount(), groupStart,
         a.keptGroups());
-    long keep = grouped.bytes();
-    long credit = b.credit();
-    if (keep < credit) {
-      batchAccount.release(credit - keep);
-      credit = keep;
-    }
+    long credit = keepOnly(b.credit(), grouped.bytes());
     a.metrics().recordsOut = records;
     writer.tell(new Writer.Delivered(b.seq(), grouped, credit, a.metrics()));
     a.grouper().tell(new Grouper.ProcessorDone(index));
     return this;
+  }
+
+  /**
+   * Writes one output record: the input record with the molecule id tag set and, when marking duplicates,
+   * the duplicate flag set or cleared. Returns the bytes written.
+   */
+  private int writeRecord(byte[] d, int rec, byte[] value, int vlen, boolean[] duplicate, int template, byte[] out,
+                          int at) {
+    int n = TagEditor.copyWithStringTag(d, rec, (char) assignTag[0], (char) assignTag[1], value, vlen, out, at);
+    if (duplicate != null) {
+      int flag = BamRecord.flag(out, at);
+      BamRecord.setFlag(out, at, duplicate[template] ? flag | BamRecord.FLAG_DUPLICATE
+          : flag & ~BamRecord.FLAG_DUPLICATE);
+    }
+    return n;
+  }
+
+  /** Gives back a batch's credit beyond {@code keep} (its input is garbage once encoded); returns what it keeps. */
+  private long keepOnly(long credit, long keep) {
+    if (keep < credit) {
+      batchAccount.release(credit - keep);
+      return keep;
+    }
+    return credit;
   }
 
   /** Compresses every whole block's worth of {@code encode[0..used)}; returns the compressed bytes added. */
