@@ -92,10 +92,8 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   private final TimerScheduler<Command> timers;
   private GroupSettings settings;
   private ActorRef<Event> replyTo;
+  private Pipeline.Accounts accounts;
   private MemoryLedger ledger;
-  private MemoryLedger.Account readerAccount;
-  private MemoryLedger.Account batchAccount;
-  private final List<MemoryLedger.Account> processorAccounts = new ArrayList<>();
   private final PipelineStats stats = new PipelineStats();
   private ActorRef<Reader.Command> reader;
   private java.io.OutputStream hostOutput;
@@ -135,12 +133,9 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     replyTo = s.replyTo();
     hostOutput = s.output();
     startNanos = System.nanoTime();
-    Pipeline.Accounts accounts = Pipeline.accounts(settings.memoryBudget(), settings.threads());
+    accounts = Pipeline.accounts(settings.memoryBudget(), settings.threads());
     ledger = accounts.ledger();
-    readerAccount = accounts.reader();
-    batchAccount = accounts.batches();
-    processorAccounts.addAll(accounts.processors());
-    reader = getContext().spawn(Reader.create(settings, readerAccount, stats, getContext().getSelf()), "reader",
+    reader = getContext().spawn(Reader.create(settings, accounts.reader(), stats, getContext().getSelf()), "reader",
         DispatcherSelector.fromConfig(IO_DISPATCHER));
     getContext().watch(reader);
     return this;
@@ -158,17 +153,16 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     header = h.header();
     BamHeader out = h.header().withProgram("umiflow", Version.VERSION, settings.commandLine());
     ActorRef<GroupJob.Command> self = getContext().getSelf();
-    ActorRef<Writer.Command> writer = getContext().spawn(Writer.create(settings, hostOutput, out, batchAccount, stats, self),
+    ActorRef<Writer.Command> writer = getContext().spawn(Writer.create(settings, hostOutput, out, accounts.batches(), stats, self),
         "writer", DispatcherSelector.fromConfig(IO_DISPATCHER));
     getContext().watch(writer);
-    Pipeline.Workers workers = Pipeline.spawn(getContext(), settings, h.header(),
-        new Pipeline.Accounts(ledger, readerAccount, processorAccounts, batchAccount), stats, self, writer,
+    Pipeline.Workers workers = Pipeline.spawn(getContext(), settings, h.header(), accounts, stats, self, writer,
         Processor.OutputMode.BGZF);
     ActorRef<Grouper.Command> grouper = workers.grouper();
     List<ActorRef<Inflater.Command>> inflaters = new ArrayList<>();
     for (int i = 0; i < settings.threads(); i++) {
       ActorRef<Inflater.Command> inf = getContext().spawn(
-          Inflater.create(settings.deflateBackend(), readerAccount, grouper, self, source()),
+          Inflater.create(settings.deflateBackend(), accounts.reader(), grouper, self, source()),
           "inflater-" + i, DispatcherSelector.fromConfig(WORKER_DISPATCHER));
       getContext().watch(inf);
       inflaters.add(inf);
