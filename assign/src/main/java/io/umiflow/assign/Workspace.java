@@ -21,7 +21,11 @@ public final class Workspace {
   long[] orderKeys = new long[32];
   int[] order = new int[32];
   final IntArrayList queue = new IntArrayList();
-  final LongIntHashMap index = new LongIntHashMap();
+  /**
+   * Distinct UMI key -> index, for neighbour enumeration. Most lookups there miss; at load factor 0.5 a
+   * miss probes about 2.5 slots instead of 8.5 at HPPC's default 0.75, for twice the table.
+   */
+  final LongIntHashMap index = new LongIntHashMap(16, 0.5);
 
   /** Bytes held by every array and map of this workspace. */
   public long retainedBytes() {
@@ -62,8 +66,8 @@ public final class Workspace {
     double grow = 1.25; // arrays grow to 5/4 of the need
     long perTemplate = (long) Math.ceil(grow * (4 + umiLength + 4 + 4 + 8 * words + 4 + 4 + 8 + 4));
     long perDistinct = (long) Math.ceil(grow * (4 + 8 * words + 4 + 4 + 4 + 8 + 4 + 4 + 4));
-    // HPPC hash map: keys + values in a power-of-two table at load factor 0.75, at worst 2.67 slots per entry
-    long hash = u > 0 ? 12L * Long.highestOneBit(Math.max(4, (long) Math.ceil(u / 0.75)) * 2 - 1) + 64 : 0;
+    // HPPC hash map: keys + values in a power-of-two table at load factor 0.5, at worst 4 slots per entry
+    long hash = u > 0 ? 12L * Long.highestOneBit(Math.max(4, (long) Math.ceil(u / 0.5)) * 2 - 1) + 64 : 0;
     long queue = (long) Math.ceil(4 * u * 1.5) + 64;
     return n * perTemplate + u * perDistinct + hash + queue + 64 * 1024;
   }
