@@ -37,10 +37,13 @@ import picocli.CommandLine.Option;
             + "inside it, templates are partitioned by library (RG's LB) and cell barcode (--cell-tag), then "
             + "assigned to molecules by UMI (--raw-tag, upper-cased) with one of four strategies:",
         "  identity   same UMI, same molecule (--edits is ignored)",
-        "  edit       single linkage: UMIs within --edits mismatches are joined, transitively",
-        "  adjacency  directional adjacency (UMI-tools): a UMI joins a more abundant one within --edits only if its",
-        "             count is at most half the other's plus one; the best default for single UMIs",
-        "  paired     adjacency on duplex A-B UMIs read in genomic order; ids get /A (R1 is the earlier read) or /B",
+        "  edit       single linkage: UMIs within --edits mismatches join,",
+        "             transitively",
+        "  adjacency  directional adjacency (UMI-tools): a UMI joins a more",
+        "             abundant one within --edits if its count is at most half",
+        "             the other's plus one; the best default for single UMIs",
+        "  paired     adjacency on duplex A-B UMIs in genomic order; ids get",
+        "             /A (R1 is the earlier read) or /B",
         "The first three split templates by pair orientation first. Ids run 0..N-1 in input order.",
         "",
         "Filters, in fgbio's order (counted in primary records, see --grouping-metrics): QC-fail (unless "
@@ -48,7 +51,7 @@ import picocli.CommandLine.Option;
             + "fewer than --min-umi-length A/C/G/T. A kept template without its UMI tag is an error.",
         "",
         "Memory: --memory is a ceiling for the whole process. The launcher gives the JVM a heap that leaves room "
-            + "for everything outside it; 45% of the heap is the byte budget that every read-holding step draws "
+            + "for everything outside it; 45%% of the heap is the byte budget that every read-holding step draws "
             + "credits from. Output is written under a temporary name and renamed when complete.",
         ""},
     footer = {"", "Exit status: 0 on success, 1 when the run failed (the message names file, record and cause), "
@@ -119,7 +122,10 @@ final class GroupCommand implements Callable<Integer> {
       description = "BGZF level of the output (default: ${DEFAULT-VALUE}; the output is usually an intermediate).")
   int compressionLevel;
 
-  @Option(names = "--tmp-dir", paramLabel = "DIR", description = "Folder for temporary files.")
+  @Option(names = "--tmp-dir", paramLabel = "DIR",
+      description = "Folder for the temporary files of position groups too large for memory, once spilling "
+          + "lands (not used yet: such groups fail with a message). The output's own temporary file always sits "
+          + "beside the output, so that it can be renamed into place.")
   String tmpDir;
 
   @Option(names = "--deflater", defaultValue = "auto", paramLabel = "NAME",

@@ -80,6 +80,15 @@ class CliTest {
   }
 
   @Test
+  void help_everyCommand_printsWithoutWarnings() {
+    for (String[] args : new String[][] {{"--help"}, {"group", "--help"}, {"simulate", "--help"}}) {
+      Run r = run(args);
+      assertEquals(0, r.code(), String.join(" ", args));
+      assertFalse(r.err().contains("WARN"), String.join(" ", args) + ": " + r.err());
+    }
+  }
+
+  @Test
   void missingInput_failsNamingFile() throws IOException {
     Run r = failing(dir.resolve("nope.bam"));
     assertTrue(r.err().contains("nope.bam: no such file"), r.err());
