@@ -1,0 +1,126 @@
+package io.umiflow.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.umiflow.codec.BamHeader;
+import io.umiflow.codec.BamRecord;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** End-to-end checks of options beyond the compat runs: duplicate marking, libraries and cells, empty input. */
+class FeaturesTest {
+  @TempDir
+  static Path dir;
+  static Path input;
+
+  @BeforeAll
+  static void simulate() throws IOException {
+    input = TestBams.simulate(dir, "in.bam", TestBams.params(11, 60_000)); // 2 libraries, 3 cells
+  }
+
+  private static TestBams.Bam group(String name, String... extra) throws IOException {
+    Path out = dir.resolve(name);
+    List<String> args = new ArrayList<>(List.of("group", "-i", input.toString(), "-o", out.toString(), "-q"));
+    args.addAll(List.of(extra));
+    CliTest.Run r = CliTest.run(args.toArray(String[]::new));
+    assertEquals(0, r.code(), r.err());
+    return TestBams.read(out);
+  }
+
+  @Test
+  void markDuplicates_oneUnmarkedTemplatePerFamily_theBestScoring() throws IOException {
+    TestBams.Bam bam = group("dups.bam", "-s", "adjacency", "-d");
+    Map<String, List<byte[]>> byTemplate = new HashMap<>();
+    Map<String, String> familyOf = new HashMap<>();
+    for (byte[] r : bam.records()) {
+      String name = BamRecord.readName(r, 0);
+      byTemplate.computeIfAbsent(name, k -> new ArrayList<>()).add(r);
+      familyOf.put(name, BamRecord.stringTag(r, 0, 'M', 'I'));
+    }
+    Map<String, List<String>> families = new HashMap<>();
+    familyOf.forEach((name, mi) -> families.computeIfAbsent(mi, k -> new ArrayList<>()).add(name));
+    for (Map.Entry<String, List<String>> f : families.entrySet()) {
+      String best = null;
+      long bestScore = -1;
+      int unmarked = 0;
+      String unmarkedName = null;
+      List<String> names = new ArrayList<>(f.getValue());
+      names.sort(null);
+      for (String name : names) {
+        long score = 0;
+        boolean dup = false;
+        for (byte[] r : byTemplate.get(name)) {
+          score += BamRecord.mapq(r, 0) + BamRecord.sumOfBaseQualities(r, 0);
+          dup |= (BamRecord.flag(r, 0) & BamRecord.FLAG_DUPLICATE) != 0;
+        }
+        if (score > bestScore) {
+          bestScore = score;
+          best = name;
+        }
+        if (!dup) {
+          unmarked++;
+          unmarkedName = name;
+        }
+      }
+      assertEquals(1, unmarked, "family " + f.getKey() + " must have exactly one unmarked template");
+      assertEquals(best, unmarkedName, "family " + f.getKey());
+    }
+    assertTrue(families.size() > 1000);
+  }
+
+  @Test
+  void librariesAndCells_neverShareAMolecule() throws IOException {
+    // give each template one of two cell barcodes at random, so every molecule is split across two cells:
+    // without the partition by cell, templates of both cells would share ids
+    TestBams.Bam in = TestBams.read(input);
+    List<byte[]> recs = new ArrayList<>();
+    for (byte[] r : in.records()) {
+      byte[] cell = ((BamRecord.readName(r, 0).hashCode() & 1) == 0 ? "AAAACCCC-1" : "GGGGTTTT-1").getBytes();
+      byte[] copy = new byte[r.length + 32];
+      int n = io.umiflow.codec.TagEditor.copyWithStringTag(r, 0, 'C', 'B', cell, cell.length, copy, 0);
+      recs.add(java.util.Arrays.copyOf(copy, n));
+    }
+    Path mixed = TestBams.write(dir.resolve("mixed-cells.bam"), in.header(), recs);
+    Path out = dir.resolve("cells.bam");
+    CliTest.Run run = CliTest.run("group", "-i", mixed.toString(), "-o", out.toString(), "-q", "-s", "edit");
+    assertEquals(0, run.code(), run.err());
+    TestBams.Bam bam = TestBams.read(out);
+    Map<String, String> libraryOfGroup = new HashMap<>();
+    Map<String, String> libraries = new HashMap<>();
+    bam.header().samHeader().getReadGroups().forEach(rg -> libraries.put(rg.getId(), rg.getLibrary()));
+    Map<String, String> seen = new HashMap<>();
+    for (byte[] r : bam.records()) {
+      String mi = BamRecord.stringTag(r, 0, 'M', 'I');
+      String key = libraries.get(BamRecord.stringTag(r, 0, 'R', 'G')) + "/" + BamRecord.stringTag(r, 0, 'C', 'B');
+      String before = seen.putIfAbsent(mi, key);
+      assertTrue(before == null || before.equals(key), "molecule " + mi + " spans " + before + " and " + key);
+      libraryOfGroup.put(mi, key);
+    }
+    assertTrue(new java.util.HashSet<>(libraryOfGroup.values()).size() >= 4, "expected 2 libraries x 2 cells");
+  }
+
+  @Test
+  void emptyInput_writesHeaderOnlyOutput() throws IOException {
+    TestBams.Bam in = TestBams.read(input);
+    Path empty = TestBams.write(dir.resolve("empty.bam"), in.header(), List.of());
+    Path out = dir.resolve("empty.out.bam");
+    Path metrics = dir.resolve("empty.metrics.txt");
+    CliTest.Run r = CliTest.run("group", "-i", empty.toString(), "-o", out.toString(), "-s", "adjacency", "-q",
+        "-g", metrics.toString());
+    assertEquals(0, r.code(), r.err());
+    TestBams.Bam bam = TestBams.read(out);
+    assertEquals(0, bam.records().size());
+    BamHeader h = bam.header();
+    assertTrue(h.text().contains("@PG\tID:umiflow"));
+    assertEquals("0\t0\t0\t0\t0", Files.readAllLines(metrics).get(1));
+  }
+}
