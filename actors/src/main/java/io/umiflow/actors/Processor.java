@@ -93,6 +93,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   // per-batch scratch
   private int[] kept = new int[64];
   private int[] scratch = new int[64];
+  private long[] sortKeys = new long[64];
   private int[] library = new int[64];
   private int[] cellOff = new int[64];
   private int[] cellLen = new int[64];
@@ -217,20 +218,9 @@ final class Processor extends AbstractBehavior<Processor.Command> {
         base += assignPartition(b, parts, s, e, base, molecule, bStrand);
         s = e;
       }
-      // output order: molecule, then /A before /B, then read name
-      for (int i = 0; i < k; i++) {
-        kept[i] = parts[i];
-      }
-      int[] sorted = IntSort.sort(kept, k, scratch, (x, y) -> {
-        int c = Integer.compare(molecule[x], molecule[y]);
-        if (c != 0) {
-          return c;
-        }
-        if (bStrand[x] != bStrand[y]) {
-          return bStrand[x] ? 1 : -1;
-        }
-        return BamRecord.compareNames(d, first(b, x), d, first(b, y));
-      });
+      // output order: molecule, then /A before /B, then read name. A primitive sort on (molecule, strand,
+      // template) first; names are compared only inside each family, where they differ.
+      int[] sorted = outputOrder(b, parts, k, molecule, bStrand);
       for (int s = 0; s < k; ) {
         int e = s + 1;
         while (e < k && molecule[sorted[e]] == molecule[sorted[s]] && bStrand[sorted[e]] == bStrand[sorted[s]]) {
@@ -249,6 +239,55 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     metrics.molecules = base;
     trimWorkspace();
     return new Assigned(b, grouper, order, written, groupEnd, keptGroups, molecule, bStrand, duplicate, metrics);
+  }
+
+  /** Sorts {@code parts[0..k)} by molecule, strand (/A first) and read name; returns the sorted array. */
+  private int[] outputOrder(Batch b, int[] parts, int k, int[] molecule, boolean[] bStrand) {
+    byte[] d = b.data();
+    if (sortKeys.length < k) {
+      sortKeys = new long[Math.max(k, sortKeys.length * 2)];
+    }
+    for (int i = 0; i < k; i++) {
+      int t = parts[i];
+      sortKeys[i] = ((long) molecule[t] << 32) | (bStrand[t] ? 1L << 31 : 0) | t;
+    }
+    Arrays.sort(sortKeys, 0, k);
+    int[] sorted = scratch == parts ? kept : scratch;
+    for (int i = 0; i < k; i++) {
+      sorted[i] = (int) (sortKeys[i] & 0x7fffffffL);
+    }
+    for (int s = 0; s < k; ) {
+      int e = s + 1;
+      while (e < k && (sortKeys[e] >>> 31) == (sortKeys[s] >>> 31)) {
+        e++;
+      }
+      if (e - s > 1) {
+        sortFamilyByName(d, b, sorted, s, e);
+      }
+      s = e;
+    }
+    return sorted;
+  }
+
+  /** Insertion sort for small families, a merge sort otherwise; by read name. */
+  private void sortFamilyByName(byte[] d, Batch b, int[] a, int from, int to) {
+    int n = to - from;
+    if (n <= 16) {
+      for (int i = from + 1; i < to; i++) {
+        int x = a[i];
+        int j = i - 1;
+        while (j >= from && BamRecord.compareNames(d, first(b, a[j]), d, first(b, x)) > 0) {
+          a[j + 1] = a[j];
+          j--;
+        }
+        a[j + 1] = x;
+      }
+      return;
+    }
+    int[] run = Arrays.copyOfRange(a, from, to);
+    int[] tmp = new int[n];
+    int[] out = IntSort.sort(run, n, tmp, (x, y) -> BamRecord.compareNames(d, first(b, x), d, first(b, y)));
+    System.arraycopy(out, 0, a, from, n);
   }
 
   private void ensureScratch(int n) {

@@ -109,6 +109,55 @@ class FeaturesTest {
   }
 
   @Test
+  void outputOrder_insideEachPositionGroup_byMoleculeThenStrandThenName() throws IOException {
+    Path duplex = TestBams.simulate(dir, "duplex.bam", new io.umiflow.app.simulate.SimulationParameters(4, 60_000, 2,
+        2_000_000, 100, 300, 50, 3.0, 0.9, 0.01, 100, 8, 0.01, 0.002, true, 0.05, 2, 0, 0.01, 0.01, 0.005, 0.005,
+        0.005, 0.005, 0.005, 1, 3_000));
+    Path out = dir.resolve("duplex.out.bam");
+    CliTest.Run r = CliTest.run("group", "-i", duplex.toString(), "-o", out.toString(), "-s", "paired", "-q");
+    assertEquals(0, r.code(), r.err());
+    List<byte[]> recs = TestBams.read(out).records();
+    io.umiflow.codec.PositionKey previousKey = null;
+    long previousId = -1;
+    String previousStrand = "";
+    String previousName = "";
+    int checked = 0;
+    for (int i = 0; i < recs.size(); ) {
+      int j = i;
+      while (j < recs.size() && BamRecord.sameName(recs.get(i), 0, recs.get(j), 0)) {
+        j++;
+      }
+      byte[] r1 = null;
+      byte[] r2 = null;
+      for (int k = i; k < j; k++) {
+        byte[] rec = recs.get(k);
+        if ((BamRecord.flag(rec, 0) & BamRecord.FLAG_READ2) != 0) r2 = rec; else r1 = rec;
+      }
+      assertTrue(r1 == null || r2 == null || recs.get(i) == r1, "R1 before R2");
+      io.umiflow.codec.PositionKey key = new io.umiflow.codec.PositionKey()
+          .set(r1, r1 == null ? -1 : 0, r2, r2 == null ? -1 : 0);
+      String mi = BamRecord.stringTag(recs.get(i), 0, 'M', 'I');
+      long id = Long.parseLong(mi.substring(0, mi.indexOf('/')));
+      String strand = mi.substring(mi.indexOf('/'));
+      String name = BamRecord.readName(recs.get(i), 0);
+      if (previousKey != null && previousKey.samePosition(key)) {
+        int c = Long.compare(previousId, id);
+        if (c == 0) c = previousStrand.compareTo(strand);
+        if (c == 0) c = previousName.compareTo(name);
+        assertTrue(c < 0, "out of order inside a position group: " + previousId + previousStrand + " " + previousName
+            + " then " + mi + " " + name);
+        checked++;
+      }
+      previousKey = key;
+      previousId = id;
+      previousStrand = strand;
+      previousName = name;
+      i = j;
+    }
+    assertTrue(checked > 5_000, "too few templates shared a position group: " + checked);
+  }
+
+  @Test
   void emptyInput_writesHeaderOnlyOutput() throws IOException {
     TestBams.Bam in = TestBams.read(input);
     Path empty = TestBams.write(dir.resolve("empty.bam"), in.header(), List.of());
