@@ -76,6 +76,8 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private final int[] tagOffsets = new int[3];
   private final byte[] assignTag;
   private long charged;
+  /** Credits taken from the batches account for a group larger than this processor's share. */
+  private long borrowed;
   /** Output records are encoded here and compressed a BGZF block at a time, so no batch-sized copy exists. */
   private static final int ENCODE_BUFFER = 2 * Bgzf.MAX_PAYLOAD;
   private byte[] encode = new byte[ENCODE_BUFFER];
@@ -446,7 +448,12 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     return assignment.moleculeCount();
   }
 
-  /** Takes this processor's credits for assigning {@code n} templates, or fails the job if they can never fit. */
+  /**
+   * Takes this processor's credits for assigning {@code n} templates. When its own share is too small (a
+   * giant group), it borrows the rest from the batches account if that has the room now; it never waits
+   * for it (a wait could deadlock on the batches that wait for this one), and gives it back after the batch.
+   * Fails the job when neither has room.
+   */
   private void chargeFor(Batch b, int t, int n) {
     int maxLen = 0;
     for (int i = 0; i < Math.min(umis.size(), 64); i++) {
@@ -454,24 +461,33 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     }
     long estimate = Workspace.estimateBytes(n, n, maxLen);
     long need = Math.max(ws.retainedBytes(), estimate) + otherRetainedBytes();
-    if (need <= charged) {
+    if (need <= charged + borrowed) {
       return;
     }
-    if (account.tryAcquire(need - charged)) {
-      charged = need;
+    if (account.tryAcquire(need - charged - borrowed)) {
+      charged = need - borrowed;
       return;
     }
     ws.shrinkTo(0);
     settleCharge();
     need = estimate + otherRetainedBytes();
-    if (need > charged && !account.tryAcquire(need - charged)) {
+    long more = need - charged - borrowed;
+    long own = Math.min(more, account.capacity() - account.held()); // this account is ours alone
+    if (own > 0 && account.tryAcquire(own)) {
+      charged += own;
+      more -= own;
+    }
+    if (more > 0 && batchAccount.tryAcquire(more)) {
+      borrowed += more;
+      more = 0;
+    }
+    if (more > 0) {
       byte[] d = b.data();
       PositionKey key = new PositionKey().set(d, b.r1()[t], d, b.r2()[t]);
       throw new JobFailure("the position group at " + locus(key) + " has " + n
           + " templates in one library and cell; assigning them needs " + (need >> 20) + " MiB, more than a worker's "
-          + (account.capacity() >> 20) + " MiB share; raise --memory or lower --threads");
+          + (account.capacity() >> 20) + " MiB share and what the budget has free; raise --memory or lower --threads");
     }
-    charged = Math.max(charged, need);
   }
 
   /** Everything this processor keeps between batches except the assigner's workspace. */
@@ -495,10 +511,17 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     return k.unmapped() ? "unmapped" : header.referenceName(k.tid1()) + ":" + (k.pos1() + 1);
   }
 
-  /** Gives back the workspace after a group that grew it past half the share, and settles the charge. */
+  /**
+   * Gives back the workspace after a group that grew it past half the share (always after one that had to
+   * borrow), returns what was borrowed, and settles the charge.
+   */
   private void trimWorkspace() {
-    if (ws.retainedBytes() > account.capacity() / 2) {
+    if (borrowed > 0 || ws.retainedBytes() > account.capacity() / 2) {
       ws.shrinkTo(0);
+    }
+    if (borrowed > 0) {
+      batchAccount.release(borrowed);
+      borrowed = 0;
     }
     settleCharge();
   }

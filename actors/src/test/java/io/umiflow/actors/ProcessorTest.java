@@ -1,0 +1,127 @@
+package io.umiflow.actors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import io.umiflow.assign.Strategy;
+import io.umiflow.codec.BamHeader;
+import io.umiflow.codec.BamRecord;
+import io.umiflow.codec.PositionKey;
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** One processor in isolation, fed a batch built from the compat input. */
+class ProcessorTest {
+  private static final ActorTestKit KIT = ActorTestKit.create();
+
+  @AfterAll
+  static void shutdown() {
+    KIT.shutdownTestKit();
+  }
+
+  /** The first {@code maxTemplates} templates of single.tc.bam as one batch of position groups. */
+  static Batch batch(int maxTemplates, long credit) throws Exception {
+    List<byte[]> records = JobRunner.records(JobRunner.shared("single.tc.bam"));
+    ByteArrayOutputStream data = new ByteArrayOutputStream();
+    List<int[]> templates = new ArrayList<>(); // r1, r2, first record number
+    int i = 0;
+    while (i < records.size() && templates.size() < maxTemplates) {
+      int j = i;
+      int r1 = -1;
+      int r2 = -1;
+      while (j < records.size() && BamRecord.sameName(records.get(i), 0, records.get(j), 0)) {
+        byte[] r = records.get(j);
+        int f = BamRecord.flag(r, 0);
+        if ((f & (BamRecord.FLAG_SECONDARY | BamRecord.FLAG_SUPPLEMENTARY)) == 0) {
+          if ((f & BamRecord.FLAG_READ2) != 0) r2 = data.size(); else r1 = data.size();
+          data.writeBytes(r);
+        }
+        j++;
+      }
+      if (r1 >= 0 || r2 >= 0) {
+        templates.add(new int[] {r1, r2, i + 1});
+      }
+      i = j;
+    }
+    byte[] d = data.toByteArray();
+    int n = templates.size();
+    int[] r1 = new int[n];
+    int[] r2 = new int[n];
+    boolean[] early = new boolean[n];
+    long[] recNo = new long[n];
+    List<Integer> starts = new ArrayList<>();
+    PositionKey previous = null;
+    int records2 = 0;
+    for (int t = 0; t < n; t++) {
+      r1[t] = templates.get(t)[0];
+      r2[t] = templates.get(t)[1];
+      recNo[t] = templates.get(t)[2];
+      early[t] = PositionKey.r1IsLower(d, r1[t], d, r2[t]);
+      records2 += (r1[t] >= 0 ? 1 : 0) + (r2[t] >= 0 ? 1 : 0);
+      PositionKey k = new PositionKey().set(d, r1[t], d, r2[t]);
+      if (previous == null || !previous.samePosition(k)) {
+        starts.add(t);
+      }
+      previous = k;
+    }
+    starts.add(n);
+    int[] groupStart = starts.stream().mapToInt(Integer::intValue).toArray();
+    return new Batch(0, d, d.length, n, r1, r2, early, recNo, groupStart.length - 1, groupStart, records2, credit);
+  }
+
+  @Test
+  void shareTooSmall_borrowsFromBatchesAndReturnsIt() throws Exception {
+    MemoryLedger ledger = new MemoryLedger(64L << 20);
+    MemoryLedger.Account own = ledger.open("processor-0", 300 << 10); // below what the larger groups need
+    MemoryLedger.Account batches = ledger.open("batches", 60L << 20);
+    Batch b = batch(5000, 20L << 20);
+    assertTrue(batches.tryAcquire(b.credit()));
+    TestProbe<Writer.Command> writer = KIT.createTestProbe();
+    TestProbe<GroupJob.Command> job = KIT.createTestProbe();
+    TestProbe<Grouper.Command> grouper = KIT.createTestProbe();
+    GroupSettings s = GroupSettings.builder().input("-").output("-").strategy(Strategy.ADJACENCY).threads(1)
+        .memoryBudget(64L << 20).progressMillis(0).build();
+    BamHeader header = BamHeader.of(htsjdk.samtools.SamReaderFactory.makeDefault()
+        .getFileHeader(JobRunner.shared("single.tc.bam")));
+    ActorRef<Processor.Command> p = KIT.spawn(Processor.create(0, s, header, own, batches, writer.getRef(),
+        job.getRef(), Processor.OutputMode.BGZF));
+    p.tell(new Processor.Process(b, grouper.getRef()));
+    Writer.Counted counted = writer.expectMessageClass(Writer.Counted.class, Duration.ofSeconds(30));
+    job.expectNoMessage(Duration.ofMillis(100));
+    // the batch's own credit is still held, and what was borrowed has been given back
+    assertEquals(b.credit(), batches.held());
+    assertTrue(own.held() <= own.capacity());
+    assertTrue(batches.peakHeld() > b.credit(), "the processor should have borrowed: peak " + batches.peakHeld());
+    p.tell(new Processor.Numbered(counted.seq(), 0));
+    Writer.Compressed done = writer.expectMessageClass(Writer.Compressed.class, Duration.ofSeconds(30));
+    assertEquals(done.credit(), batches.held(), "after compression the batch keeps only its blocks' credit");
+    grouper.expectMessageClass(Grouper.ProcessorDone.class);
+  }
+
+  @Test
+  void shareTooSmallAndBatchesFull_failsNamingTheLocus() throws Exception {
+    MemoryLedger ledger = new MemoryLedger(64L << 20);
+    MemoryLedger.Account own = ledger.open("processor-0", 300 << 10);
+    Batch b = batch(5000, 20L << 20);
+    MemoryLedger.Account batches = ledger.open("batches", b.credit()); // nothing to spare
+    assertTrue(batches.tryAcquire(b.credit()));
+    TestProbe<Writer.Command> writer = KIT.createTestProbe();
+    TestProbe<GroupJob.Command> job = KIT.createTestProbe();
+    GroupSettings s = GroupSettings.builder().input("-").output("-").strategy(Strategy.ADJACENCY).threads(1)
+        .memoryBudget(64L << 20).progressMillis(0).build();
+    BamHeader header = BamHeader.of(htsjdk.samtools.SamReaderFactory.makeDefault()
+        .getFileHeader(JobRunner.shared("single.tc.bam")));
+    ActorRef<Processor.Command> p = KIT.spawn(Processor.create(0, s, header, own, batches, writer.getRef(),
+        job.getRef(), Processor.OutputMode.BGZF));
+    p.tell(new Processor.Process(b, KIT.<Grouper.Command>createTestProbe().getRef()));
+    GroupJob.StageFailed f = job.expectMessageClass(GroupJob.StageFailed.class, Duration.ofSeconds(30));
+    assertTrue(f.reason().contains("the position group at chr") && f.reason().contains("raise --memory"), f.reason());
+  }
+}
