@@ -76,6 +76,18 @@ class ProcessorTest {
     return new Batch(0, d, d.length, n, r1, r2, early, recNo, groupStart.length - 1, groupStart, records2, credit);
   }
 
+  /** A processor with the given accounts, reporting to the given probes. */
+  private static ActorRef<Processor.Command> processor(MemoryLedger.Account own, MemoryLedger.Account batches,
+                                                       TestProbe<Writer.Command> writer,
+                                                       TestProbe<GroupJob.Command> job) throws Exception {
+    GroupSettings s = GroupSettings.builder().input("-").output("-").strategy(Strategy.ADJACENCY).threads(1)
+        .memoryBudget(64L << 20).progressMillis(0).build();
+    BamHeader header = BamHeader.of(htsjdk.samtools.SamReaderFactory.makeDefault()
+        .getFileHeader(JobRunner.shared("single.tc.bam")));
+    return KIT.spawn(Processor.create(0, s, header, own, batches, writer.getRef(), job.getRef(),
+        Processor.OutputMode.BGZF));
+  }
+
   @Test
   void shareTooSmall_borrowsFromBatchesAndReturnsIt() throws Exception {
     MemoryLedger ledger = new MemoryLedger(64L << 20);
@@ -86,12 +98,7 @@ class ProcessorTest {
     TestProbe<Writer.Command> writer = KIT.createTestProbe();
     TestProbe<GroupJob.Command> job = KIT.createTestProbe();
     TestProbe<Grouper.Command> grouper = KIT.createTestProbe();
-    GroupSettings s = GroupSettings.builder().input("-").output("-").strategy(Strategy.ADJACENCY).threads(1)
-        .memoryBudget(64L << 20).progressMillis(0).build();
-    BamHeader header = BamHeader.of(htsjdk.samtools.SamReaderFactory.makeDefault()
-        .getFileHeader(JobRunner.shared("single.tc.bam")));
-    ActorRef<Processor.Command> p = KIT.spawn(Processor.create(0, s, header, own, batches, writer.getRef(),
-        job.getRef(), Processor.OutputMode.BGZF));
+    ActorRef<Processor.Command> p = processor(own, batches, writer, job);
     p.tell(new Processor.Process(b, grouper.getRef()));
     Writer.Counted counted = writer.expectMessageClass(Writer.Counted.class, Duration.ofSeconds(30));
     job.expectNoMessage(Duration.ofMillis(100));
@@ -114,12 +121,7 @@ class ProcessorTest {
     assertTrue(batches.tryAcquire(b.credit()));
     TestProbe<Writer.Command> writer = KIT.createTestProbe();
     TestProbe<GroupJob.Command> job = KIT.createTestProbe();
-    GroupSettings s = GroupSettings.builder().input("-").output("-").strategy(Strategy.ADJACENCY).threads(1)
-        .memoryBudget(64L << 20).progressMillis(0).build();
-    BamHeader header = BamHeader.of(htsjdk.samtools.SamReaderFactory.makeDefault()
-        .getFileHeader(JobRunner.shared("single.tc.bam")));
-    ActorRef<Processor.Command> p = KIT.spawn(Processor.create(0, s, header, own, batches, writer.getRef(),
-        job.getRef(), Processor.OutputMode.BGZF));
+    ActorRef<Processor.Command> p = processor(own, batches, writer, job);
     p.tell(new Processor.Process(b, KIT.<Grouper.Command>createTestProbe().getRef()));
     GroupJob.StageFailed f = job.expectMessageClass(GroupJob.StageFailed.class, Duration.ofSeconds(30));
     assertTrue(f.reason().contains("the position group at chr") && f.reason().contains("raise --memory"), f.reason());
