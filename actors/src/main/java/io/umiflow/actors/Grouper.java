@@ -446,7 +446,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
       }
     }
     outstanding[best]++;
-    processors.get(best).tell(new Processor.Process(batch, getContext().getSelf()));
+    processors.get(best).tell(new Processor.Process(batch, getContext().getSelf(), processors));
   }
 
   private void finishInput() throws InputFormatException {

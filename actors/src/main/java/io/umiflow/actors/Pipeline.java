@@ -49,7 +49,8 @@ final class Pipeline {
     List<ActorRef<Processor.Command>> processors = new ArrayList<>();
     for (int i = 0; i < settings.threads(); i++) {
       ActorRef<Processor.Command> p = ctx.spawn(
-          Processor.create(i, settings, header, accounts.processors().get(i), accounts.batches(), output, job, mode),
+          Processor.create(i, settings, header, accounts.processors().get(i), accounts.batches(), output, job, mode,
+              Processor.SPLIT_TEMPLATES),
           "processor-" + i, DispatcherSelector.fromConfig(WORKER_DISPATCHER));
       ctx.watch(p);
       processors.add(p);

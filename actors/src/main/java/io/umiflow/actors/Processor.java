@@ -41,11 +41,30 @@ import java.util.Map;
 final class Processor extends AbstractBehavior<Processor.Command> {
   sealed interface Command {}
 
-  /** Work on this batch; tell {@code grouper} when it is done. */
-  record Process(Batch batch, ActorRef<Grouper.Command> grouper) implements Command {}
+  /**
+   * Work on this batch; tell {@code grouper} when it is done. {@code peers} are all processors (this one
+   * included), which share the compression of giant batches.
+   */
+  record Process(Batch batch, ActorRef<Grouper.Command> grouper, List<ActorRef<Command>> peers)
+      implements Command {}
 
   /** The writer's answer: the batch's molecules start at id {@code base}. */
   record Numbered(long seq, long base) implements Command {}
+
+  /** From the processor that owns a giant batch: encode and compress this slice of its output. */
+  record EncodeSlice(Assigned assigned, long base, int slice, int from, int to, ActorRef<Command> replyTo)
+      implements Command {}
+
+  /** A slice of a giant batch, encoded and compressed. */
+  record SliceDone(long seq, int slice, EncodedSlice encoded) implements Command {}
+
+  /** Compressed blocks of consecutive templates of a batch. */
+  record EncodedSlice(List<byte[]> blocks, long compressedBytes, long records) {}
+
+  private record SliceCollector(Assigned assigned, EncodedSlice[] slices) {}
+
+  /** Batches with at least this many kept templates are encoded and compressed by every worker in slices. */
+  static final int SPLIT_TEMPLATES = 100_000;
 
   /** What a processor hands downstream: BGZF blocks for a file, or records with boundaries for a stream stage. */
   enum OutputMode { BGZF, RECORDS }
@@ -86,6 +105,8 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private final MemoryLedger.Account batchAccount;
   private final OutputMode mode;
   private final Map<Long, Assigned> pending = new HashMap<>();
+  private final Map<Long, SliceCollector> collecting = new HashMap<>();
+  private final int splitTemplates;
 
   // library lookup: read group id bytes -> library ordinal (libraries in name order; "unknown" among them)
   private final List<byte[]> readGroupIds = new ArrayList<>();
@@ -106,22 +127,24 @@ final class Processor extends AbstractBehavior<Processor.Command> {
    * A batch whose molecules are assigned, waiting for its first molecule id. {@code order} lists kept
    * templates in output order; {@code groupEnd[g]} is where the g-th group with kept templates ends in it.
    */
-  private record Assigned(Batch batch, ActorRef<Grouper.Command> grouper, int[] order, int keptCount,
+  record Assigned(Batch batch, ActorRef<Grouper.Command> grouper, List<ActorRef<Command>> peers, int[] order,
+                  int keptCount,
                           int[] groupEnd, int keptGroups, int[] molecule, boolean[] bStrand, boolean[] duplicate,
                           BatchMetrics metrics) {}
 
   static Behavior<Command> create(int index, GroupSettings settings, BamHeader header, MemoryLedger.Account account,
                                   MemoryLedger.Account batchAccount, ActorRef<Writer.Command> writer,
-                                  ActorRef<GroupJob.Command> job, OutputMode mode) {
+                                  ActorRef<GroupJob.Command> job, OutputMode mode, int splitTemplates) {
     return Behaviors.setup(ctx -> new Processor(ctx, index, settings, header, account, batchAccount, writer, job,
-        mode));
+        mode, splitTemplates));
   }
 
   private Processor(ActorContext<Command> ctx, int index, GroupSettings settings, BamHeader header,
                     MemoryLedger.Account account, MemoryLedger.Account batchAccount, ActorRef<Writer.Command> writer,
-                    ActorRef<GroupJob.Command> job, OutputMode mode) {
+                    ActorRef<GroupJob.Command> job, OutputMode mode, int splitTemplates) {
     super(ctx);
     this.mode = mode;
+    this.splitTemplates = splitTemplates;
     this.batchAccount = batchAccount;
     this.index = index;
     this.settings = settings;
@@ -155,12 +178,14 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     return newReceiveBuilder()
         .onMessage(Process.class, this::onProcess)
         .onMessage(Numbered.class, this::onNumbered)
+        .onMessage(EncodeSlice.class, this::onEncodeSlice)
+        .onMessage(SliceDone.class, this::onSliceDone)
         .build();
   }
 
   private Behavior<Command> onProcess(Process p) {
     try {
-      Assigned a = assign(p.batch(), p.grouper());
+      Assigned a = assign(p.batch(), p.grouper(), p.peers());
       pending.put(p.batch().seq(), a);
       writer.tell(new Writer.Counted(p.batch().seq(), a.metrics().molecules, getContext().getSelf()));
     } catch (JobFailure e) {
@@ -177,7 +202,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     }
   }
 
-  private Assigned assign(Batch b, ActorRef<Grouper.Command> grouper) {
+  private Assigned assign(Batch b, ActorRef<Grouper.Command> grouper, List<ActorRef<Command>> peers) {
     int n = b.templates();
     int[] order = new int[n];
     int[] molecule = new int[n];
@@ -240,7 +265,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     }
     metrics.molecules = base;
     trimWorkspace();
-    return new Assigned(b, grouper, order, written, groupEnd, keptGroups, molecule, bStrand, duplicate, metrics);
+    return new Assigned(b, grouper, peers, order, written, groupEnd, keptGroups, molecule, bStrand, duplicate, metrics);
   }
 
   /** Sorts {@code parts[0..k)} by molecule, strand (/A first) and read name; returns the sorted array. */
@@ -553,6 +578,61 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     if (mode == OutputMode.RECORDS) {
       return deliverRecords(a, n.base());
     }
+    if (a.keptCount() < splitTemplates || a.peers().size() < 2) {
+      EncodedSlice all = encodeRange(a, n.base(), 0, a.keptCount());
+      return finishCompressed(a, List.of(all));
+    }
+    // a giant batch: every worker encodes and compresses a slice; BGZF blocks concatenate in any split
+    int slices = a.peers().size();
+    SliceCollector collector = new SliceCollector(a, new EncodedSlice[slices]);
+    collecting.put(a.batch().seq(), collector);
+    for (int i = 0; i < slices; i++) {
+      int from = (int) ((long) a.keptCount() * i / slices);
+      int to = (int) ((long) a.keptCount() * (i + 1) / slices);
+      a.peers().get(i).tell(new EncodeSlice(a, n.base(), i, from, to, getContext().getSelf()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onEncodeSlice(EncodeSlice e) {
+    e.replyTo().tell(new SliceDone(e.assigned().batch().seq(), e.slice(),
+        encodeRange(e.assigned(), e.base(), e.from(), e.to())));
+    return this;
+  }
+
+  private Behavior<Command> onSliceDone(SliceDone d) {
+    SliceCollector c = collecting.get(d.seq());
+    c.slices()[d.slice()] = d.encoded();
+    for (EncodedSlice slice : c.slices()) {
+      if (slice == null) {
+        return this;
+      }
+    }
+    collecting.remove(d.seq());
+    return finishCompressed(c.assigned(), List.of(c.slices()));
+  }
+
+  /** Sends the batch's compressed blocks, slices in order, keeping only their credit. */
+  private Behavior<Command> finishCompressed(Assigned a, List<EncodedSlice> slices) {
+    List<byte[]> blocks = new ArrayList<>();
+    long compressedBytes = 0;
+    long records = 0;
+    for (EncodedSlice slice : slices) {
+      blocks.addAll(slice.blocks());
+      compressedBytes += slice.compressedBytes();
+      records += slice.records();
+    }
+    Batch b = a.batch();
+    // the batch's input is garbage from here on: keep only the compressed blocks' credit
+    long credit = keepOnly(b.credit(), Batch.compressedCredit(compressedBytes, blocks.size()));
+    a.metrics().recordsOut = records;
+    writer.tell(new Writer.Compressed(b.seq(), blocks, credit, a.metrics()));
+    a.grouper().tell(new Grouper.ProcessorDone(index));
+    return this;
+  }
+
+  /** Encodes templates {@code order[from..to)} with their ids and compresses them into BGZF blocks. */
+  private EncodedSlice encodeRange(Assigned a, long base, int from, int to) {
     Batch b = a.batch();
     byte[] d = b.data();
     byte[] value = new byte[24];
@@ -560,9 +640,9 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     long compressedBytes = 0;
     int used = 0;
     long records = 0;
-    for (int i = 0; i < a.keptCount(); i++) {
+    for (int i = from; i < to; i++) {
       int t = a.order()[i];
-      int vlen = formatId(n.base() + a.molecule()[t], paired, a.bStrand()[t], value);
+      int vlen = formatId(base + a.molecule()[t], paired, a.bStrand()[t], value);
       for (int r = 0; r < 2; r++) {
         int rec = r == 0 ? b.r1()[t] : b.r2()[t];
         if (rec < 0) {
@@ -581,20 +661,14 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     compressedBytes += compressFull(blocks, used);
     used = keepTail(used);
     if (used > 0) {
-      byte[] block = new byte[Bgzf.MAX_BLOCK_SIZE];
-      int len = deflater.deflate(encode, 0, used, block, 0);
-      blocks.add(Arrays.copyOf(block, len));
+      int len = deflater.deflate(encode, 0, used, blockScratch, 0);
+      blocks.add(Arrays.copyOf(blockScratch, len));
       compressedBytes += len;
     }
-    // the batch's input is garbage from here on: keep only the compressed blocks' credit
-    long credit = keepOnly(b.credit(), Batch.compressedCredit(compressedBytes, blocks.size()));
-    a.metrics().recordsOut = records;
-    writer.tell(new Writer.Compressed(b.seq(), blocks, credit, a.metrics()));
-    a.grouper().tell(new Grouper.ProcessorDone(index));
     if (encode.length > ENCODE_BUFFER) {
       encode = new byte[ENCODE_BUFFER]; // a giant record grew it; do not keep that
     }
-    return this;
+    return new EncodedSlice(blocks, compressedBytes, records);
   }
 
   /** Stream-stage output: the records with their ids, uncompressed, with template and group boundaries. */

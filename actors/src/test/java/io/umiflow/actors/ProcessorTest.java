@@ -80,12 +80,18 @@ class ProcessorTest {
   private static ActorRef<Processor.Command> processor(MemoryLedger.Account own, MemoryLedger.Account batches,
                                                        TestProbe<Writer.Command> writer,
                                                        TestProbe<GroupJob.Command> job) throws Exception {
+    return processor(own, batches, writer, job, Processor.SPLIT_TEMPLATES);
+  }
+
+  private static ActorRef<Processor.Command> processor(MemoryLedger.Account own, MemoryLedger.Account batches,
+                                                       TestProbe<Writer.Command> writer,
+                                                       TestProbe<GroupJob.Command> job, int split) throws Exception {
     GroupSettings s = GroupSettings.builder().input("-").output("-").strategy(Strategy.ADJACENCY).threads(1)
         .memoryBudget(64L << 20).progressMillis(0).build();
     BamHeader header = BamHeader.of(htsjdk.samtools.SamReaderFactory.makeDefault()
         .getFileHeader(JobRunner.shared("single.tc.bam")));
     return KIT.spawn(Processor.create(0, s, header, own, batches, writer.getRef(), job.getRef(),
-        Processor.OutputMode.BGZF));
+        Processor.OutputMode.BGZF, split));
   }
 
   @Test
@@ -99,7 +105,7 @@ class ProcessorTest {
     TestProbe<GroupJob.Command> job = KIT.createTestProbe();
     TestProbe<Grouper.Command> grouper = KIT.createTestProbe();
     ActorRef<Processor.Command> p = processor(own, batches, writer, job);
-    p.tell(new Processor.Process(b, grouper.getRef()));
+    p.tell(new Processor.Process(b, grouper.getRef(), List.of(p)));
     Writer.Counted counted = writer.expectMessageClass(Writer.Counted.class, Duration.ofSeconds(30));
     job.expectNoMessage(Duration.ofMillis(100));
     // the batch's own credit is still held, and what was borrowed has been given back
@@ -112,6 +118,42 @@ class ProcessorTest {
     grouper.expectMessageClass(Grouper.ProcessorDone.class);
   }
 
+  /** Runs one batch through {@code workers} processors (splitting above {@code split} templates). */
+  private static byte[] compressOnce(int workers, int split) throws Exception {
+    MemoryLedger ledger = new MemoryLedger(256L << 20);
+    MemoryLedger.Account batches = ledger.open("batches", 128L << 20);
+    Batch b = batch(5000, 20L << 20);
+    assertTrue(batches.tryAcquire(b.credit()));
+    TestProbe<Writer.Command> writer = KIT.createTestProbe();
+    TestProbe<GroupJob.Command> job = KIT.createTestProbe();
+    List<ActorRef<Processor.Command>> peers = new ArrayList<>();
+    for (int i = 0; i < workers; i++) {
+      peers.add(processor(ledger.open("processor-" + i, 8L << 20), batches, writer, job, split));
+    }
+    peers.get(0).tell(new Processor.Process(b, KIT.<Grouper.Command>createTestProbe().getRef(), peers));
+    Writer.Counted counted = writer.expectMessageClass(Writer.Counted.class, Duration.ofSeconds(30));
+    counted.replyTo().tell(new Processor.Numbered(counted.seq(), 7));
+    Writer.Compressed c = writer.expectMessageClass(Writer.Compressed.class, Duration.ofSeconds(30));
+    assertEquals(c.credit(), batches.held());
+    ByteArrayOutputStream bgzf = new ByteArrayOutputStream();
+    for (byte[] block : c.blocks()) {
+      bgzf.writeBytes(block);
+    }
+    bgzf.writeBytes(io.umiflow.codec.Bgzf.eofBlock());
+    try (io.umiflow.codec.BgzfInputStream in = new io.umiflow.codec.BgzfInputStream(
+        new java.io.ByteArrayInputStream(bgzf.toByteArray()), "test")) {
+      return in.readAllBytes();
+    }
+  }
+
+  @Test
+  void giantBatch_compressedInSlicesByEveryWorker_sameBytes() throws Exception {
+    byte[] whole = compressOnce(1, Processor.SPLIT_TEMPLATES);
+    byte[] sliced = compressOnce(3, 100);
+    assertTrue(whole.length > 1_000_000);
+    assertTrue(java.util.Arrays.equals(whole, sliced), "slicing changed the output");
+  }
+
   @Test
   void shareTooSmallAndBatchesFull_failsNamingTheLocus() throws Exception {
     MemoryLedger ledger = new MemoryLedger(64L << 20);
@@ -122,7 +164,7 @@ class ProcessorTest {
     TestProbe<Writer.Command> writer = KIT.createTestProbe();
     TestProbe<GroupJob.Command> job = KIT.createTestProbe();
     ActorRef<Processor.Command> p = processor(own, batches, writer, job);
-    p.tell(new Processor.Process(b, KIT.<Grouper.Command>createTestProbe().getRef()));
+    p.tell(new Processor.Process(b, KIT.<Grouper.Command>createTestProbe().getRef(), List.of(p)));
     GroupJob.StageFailed f = job.expectMessageClass(GroupJob.StageFailed.class, Duration.ofSeconds(30));
     assertTrue(f.reason().contains("the position group at chr") && f.reason().contains("raise --memory"), f.reason());
   }
