@@ -12,10 +12,12 @@ import io.umiflow.codec.BgzfBlockReader;
 import io.umiflow.codec.BlockInflater;
 import io.umiflow.codec.CompressedBlock;
 import java.io.BufferedInputStream;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -71,8 +73,7 @@ final class Reader extends AbstractBehavior<Reader.Command> {
 
   private void readHeader() {
     try {
-      in = settings.inputIsStdin() ? System.in
-          : new BufferedInputStream(Files.newInputStream(Paths.get(settings.input())), 1 << 20);
+      in = settings.inputIsStdin() ? System.in : open(Paths.get(settings.input()));
       blocks = new BgzfBlockReader(in, source);
       BlockInflater inflater = new BlockInflater();
       byte[] buf = new byte[1 << 16];
@@ -104,6 +105,18 @@ final class Reader extends AbstractBehavior<Reader.Command> {
     } catch (IOException e) {
       fail(message(e));
     }
+  }
+
+  /**
+   * Opens the input as a {@link FileInputStream}, not through {@code Files.newInputStream}: the latter's
+   * {@code available()} asks the channel for its position, which fails with "Illegal seek" on a named pipe
+   * or a shell's process substitution ({@code -i <(samtools sort ...)}).
+   */
+  private static InputStream open(Path path) throws IOException {
+    if (!Files.exists(path)) {
+      throw new NoSuchFileException(path.toString());
+    }
+    return new BufferedInputStream(new FileInputStream(path.toFile()), 1 << 20);
   }
 
   private String message(IOException e) {

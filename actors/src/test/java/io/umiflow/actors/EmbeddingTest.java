@@ -158,23 +158,74 @@ class EmbeddingTest {
     }
   }
 
+  /**
+   * Stands in for a slow input: a named pipe that delivers the start of {@code single.tc.bam} and then
+   * stalls until {@link #close()}, so the job is certainly still running when the test stops it.
+   */
+  private static final class StalledInput implements AutoCloseable {
+    final Path fifo;
+    private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    private final Thread feeder;
+
+    StalledInput(Path dir) throws Exception {
+      fifo = dir.resolve("input.fifo");
+      Process mk = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+      assertEquals(0, mk.waitFor(), "mkfifo");
+      byte[] start = Arrays.copyOf(java.nio.file.Files.readAllBytes(SINGLE), 512 << 10);
+      feeder = new Thread(() -> {
+        try (java.io.OutputStream o = java.nio.file.Files.newOutputStream(fifo)) {
+          o.write(start);
+          o.flush();
+          release.await();
+        } catch (Exception ignored) {
+          // the reader went away first: nothing to feed
+        }
+      }, "stalled-input");
+      feeder.setDaemon(true);
+      feeder.start();
+    }
+
+    /** Ends the input some time after the stop was asked for, so a reader blocked in read() can stop. */
+    void releaseLater() {
+      java.util.concurrent.CompletableFuture.delayedExecutor(300, java.util.concurrent.TimeUnit.MILLISECONDS)
+          .execute(release::countDown);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      release.countDown();
+      feeder.join(10_000);
+    }
+  }
+
+  private static void awaitTempFile(Path dir) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (tempFiles(dir) == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(1, tempFiles(dir), "the writer works on a temporary file");
+  }
+
   @Test
   void stoppingTheJob_orTheHostSystem_removesTemporaryOutput() throws Exception {
     for (boolean wholeSystem : new boolean[] {false, true}) {
       ActorTestKit host = ActorTestKit.create();
       Path dir = java.nio.file.Files.createDirectory(tmp.resolve("stop-" + wholeSystem));
       Path out = dir.resolve("out.bam");
-      TestProbe<GroupJob.Event> events = host.createTestProbe();
-      ActorRef<GroupJob.Command> job = host.spawn(GroupJob.create());
-      job.tell(new GroupJob.Start(settings(64L << 20).toBuilder().input(SINGLE.toString()).output(out.toString())
-          .threads(1).build(), events.getRef()));
-      events.expectMessageClass(GroupJob.Started.class, Duration.ofSeconds(30));
-      assertEquals(1, tempFiles(dir), "the writer works on a temporary file");
-      if (wholeSystem) {
-        host.shutdownTestKit(); // the host shutting down: CoordinatedShutdown stops every actor
-      } else {
-        host.stop(job, Duration.ofSeconds(30));
-        host.shutdownTestKit();
+      try (StalledInput input = new StalledInput(dir)) {
+        TestProbe<GroupJob.Event> events = host.createTestProbe();
+        ActorRef<GroupJob.Command> job = host.spawn(GroupJob.create());
+        job.tell(new GroupJob.Start(settings(64L << 20).toBuilder().input(input.fifo.toString())
+            .output(out.toString()).threads(1).build(), events.getRef()));
+        events.expectMessageClass(GroupJob.Started.class, Duration.ofSeconds(30));
+        awaitTempFile(dir); // the writer opens it on its own thread, just after Started
+        input.releaseLater();
+        if (wholeSystem) {
+          host.shutdownTestKit(); // the host shutting down: CoordinatedShutdown stops every actor
+        } else {
+          host.stop(job, Duration.ofSeconds(30));
+          host.shutdownTestKit();
+        }
       }
       assertEquals(0, tempFiles(dir), "temporary output left after stopping");
       assertTrue(!java.nio.file.Files.exists(out), "a stopped job must not leave a final output");

@@ -247,4 +247,31 @@ class CliTest {
     }
     assertTrue(a.length > 0 && b.length > 0);
   }
+
+  @Test
+  void namedPipeInput_sameRecordsAsFile() throws Exception {
+    // what a shell's process substitution gives: -i <(samtools sort --template-coordinate ...)
+    Path fifo = dir.resolve("in.fifo");
+    assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+    Thread feeder = new Thread(() -> {
+      try (java.io.OutputStream o = new java.io.FileOutputStream(fifo.toFile())) {
+        Files.copy(input, o);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    Path fromPipe = dir.resolve("pipe.bam");
+    Path fromFile = dir.resolve("file.bam");
+    assertEquals(0, run("group", "-i", input.toString(), "-o", fromFile.toString(), "-s", "adjacency", "-q").code());
+    feeder.start();
+    Run r = run("group", "-i", fifo.toString(), "-o", fromPipe.toString(), "-s", "adjacency", "-q");
+    feeder.join(30_000);
+    assertEquals(0, r.code(), r.err());
+    assertEquals(TestBams.read(fromFile).records().size(), TestBams.read(fromPipe).records().size());
+    List<byte[]> a = TestBams.read(fromFile).records();
+    List<byte[]> b = TestBams.read(fromPipe).records();
+    for (int i = 0; i < a.size(); i++) {
+      assertArrayEquals(a.get(i), b.get(i));
+    }
+  }
 }
