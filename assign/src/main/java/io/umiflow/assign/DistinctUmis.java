@@ -4,7 +4,8 @@ import com.carrotsearch.hppc.LongIntHashMap;
 import java.util.Arrays;
 
 /**
- * The distinct UMIs of one subgroup, sorted ascending, with their counts and a member-to-distinct map.
+ * The distinct UMIs of one subgroup, sorted ascending, with their counts (the sum of their members'
+ * weights, one per template unless the caller merged templates) and a member-to-distinct map.
  *
  * <p>When every UMI is made of A/C/G/T with dashes at the same places (the usual case), bases are packed
  * two bits each into longs (A=0, C=1, G=2, T=3, first base in the highest bits), so sorting the keys
@@ -35,6 +36,7 @@ final class DistinctUmis {
   private int[] idxTmp = new int[32];
   private byte[] eff;
   private int[] effOff;
+  private int[] weights;
   private LongIntHashMap index;
   private boolean indexBuilt;
 
@@ -76,6 +78,7 @@ final class DistinctUmis {
   void build(Workspace ws, int m) {
     this.eff = ws.effBytes;
     this.effOff = ws.effOffsets;
+    this.weights = ws.weights;
     this.memberCount = m;
     this.index = ws.index;
     this.indexBuilt = false;
@@ -151,14 +154,15 @@ final class DistinctUmis {
         sortScratch[d] = sortScratch[i];
         count[d] = 0;
       }
-      count[d]++;
     }
     u = d + 1;
     for (int i = 0; i < u; i++) {
       keys[i] = sortScratch[i] ^ Long.MIN_VALUE;
     }
     for (int i = 0; i < m; i++) {
-      memberToDistinct[i] = Arrays.binarySearch(sortScratch, 0, u, memberKeys[i] ^ Long.MIN_VALUE);
+      int at = Arrays.binarySearch(sortScratch, 0, u, memberKeys[i] ^ Long.MIN_VALUE);
+      memberToDistinct[i] = at;
+      count[at] += weights[i];
     }
   }
 
@@ -185,7 +189,7 @@ final class DistinctUmis {
           System.arraycopy(memberKeys, member * words, keys, d * words, words);
         }
       }
-      count[d]++;
+      count[d] += weights[member];
       memberToDistinct[member] = d;
     }
     u = d + 1;

@@ -28,6 +28,7 @@ final class EffectiveUmis {
     }
     ws.effBytes = Workspace.ensureKeep(ws.effBytes, total);
     ws.effOffsets = Workspace.ensureKeep(ws.effOffsets, m + 1);
+    copyWeights(set, ws, m);
     byte[] src = set.bytes();
     int p = 0;
     for (int i = 0; i < m; i++) {
@@ -60,6 +61,7 @@ final class EffectiveUmis {
     }
     ws.effBytes = Workspace.ensureKeep(ws.effBytes, total);
     ws.effOffsets = Workspace.ensureKeep(ws.effOffsets, m + 1);
+    copyWeights(set, ws, m);
     byte[] src = set.bytes();
     byte[] dst = ws.effBytes;
     int p = 0;
@@ -92,5 +94,12 @@ final class EffectiveUmis {
       p += len;
     }
     ws.effOffsets[m] = p;
+  }
+
+  private static void copyWeights(UmiSet set, Workspace ws, int m) {
+    ws.weights = Workspace.ensure(ws.weights, m);
+    for (int i = 0; i < m; i++) {
+      ws.weights[i] = set.weight(ws.members[i]);
+    }
   }
 }

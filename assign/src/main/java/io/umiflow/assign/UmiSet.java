@@ -13,6 +13,7 @@ public final class UmiSet {
   private int[] offsets = new int[33];
   private byte[] orientation = new byte[32];
   private boolean[] r1Earlier = new boolean[32];
+  private int[] weight = new int[32];
   private int size;
 
   /** Removes all templates, keeping capacity. */
@@ -35,11 +36,25 @@ public final class UmiSet {
    * @param r1IsEarlier R1 is the genomically earlier end, or the template has one end (paired strategy)
    */
   public void add(byte[] umi, int off, int len, boolean r1Reverse, boolean r2Reverse, boolean r1IsEarlier) {
+    add(umi, off, len, r1Reverse, r2Reverse, r1IsEarlier, 1);
+  }
+
+  /**
+   * Adds an entry that stands for {@code weight} templates with identical UMI, orientation and R1 end. The
+   * assigners give such an entry the molecule that each of those templates would get if added one by one:
+   * the out-of-core path assigns a giant group from its distinct UMIs and their counts this way.
+   */
+  public void add(byte[] umi, int off, int len, boolean r1Reverse, boolean r2Reverse, boolean r1IsEarlier,
+                  int weight) {
+    if (weight < 1) {
+      throw new IllegalArgumentException("weight must be >= 1, got " + weight);
+    }
     if (size + 1 >= offsets.length) {
       int cap = offsets.length * 2;
       offsets = Arrays.copyOf(offsets, cap);
       orientation = Arrays.copyOf(orientation, cap);
       r1Earlier = Arrays.copyOf(r1Earlier, cap);
+      this.weight = Arrays.copyOf(this.weight, cap);
     }
     int start = offsets[size];
     if (start + len > bytes.length) {
@@ -51,6 +66,7 @@ public final class UmiSet {
     }
     orientation[size] = (byte) ((r1Reverse ? 2 : 0) | (r2Reverse ? 1 : 0));
     r1Earlier[size] = r1IsEarlier;
+    this.weight[size] = weight;
     size++;
     offsets[size] = start + len;
   }
@@ -88,8 +104,13 @@ public final class UmiSet {
     return r1Earlier[i];
   }
 
+  /** How many templates entry {@code i} stands for (1 unless added with a weight). */
+  public int weight(int i) {
+    return weight[i];
+  }
+
   /** Bytes held by this set's arrays. */
   public long retainedBytes() {
-    return bytes.length + 4L * offsets.length + orientation.length + r1Earlier.length + 64;
+    return bytes.length + 4L * offsets.length + orientation.length + r1Earlier.length + 4L * weight.length + 64;
   }
 }

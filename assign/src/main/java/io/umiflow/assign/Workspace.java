@@ -14,6 +14,7 @@ public final class Workspace {
   int[] members = new int[32];
   byte[] effBytes = new byte[256];
   int[] effOffsets = new int[33];
+  int[] weights = new int[32];
   // per distinct UMI
   final DistinctUmis distinct = new DistinctUmis();
   int[] molecule = new int[32];
@@ -29,7 +30,7 @@ public final class Workspace {
 
   /** Bytes held by every array and map of this workspace. */
   public long retainedBytes() {
-    return 4L * members.length + effBytes.length + 4L * effOffsets.length + distinct.retainedBytes()
+    return 4L * members.length + 4L * weights.length + effBytes.length + 4L * effOffsets.length + distinct.retainedBytes()
         + 4L * molecule.length + 4L * parent.length + 8L * orderKeys.length + 4L * order.length
         + queue.ramBytesAllocated() + index.ramBytesAllocated() + 512;
   }
@@ -43,6 +44,7 @@ public final class Workspace {
       members = new int[32];
       effBytes = new byte[256];
       effOffsets = new int[33];
+      weights = new int[32];
       distinct.release();
       molecule = new int[32];
       parent = new int[32];
@@ -64,7 +66,7 @@ public final class Workspace {
     long u = Math.min(distinct, templates);
     long words = Math.max(1, (umiLength + 31) / 32);
     double grow = 1.25; // arrays grow to 5/4 of the need
-    long perTemplate = (long) Math.ceil(grow * (4 + umiLength + 4 + 4 + 8 * words + 4 + 4 + 8 + 4));
+    long perTemplate = (long) Math.ceil(grow * (4 + umiLength + 4 + 4 + 8 * words + 4 + 4 + 8 + 4 + 4));
     long perDistinct = (long) Math.ceil(grow * (4 + 8 * words + 4 + 4 + 4 + 8 + 4 + 4 + 4));
     // HPPC hash map: keys + values in a power-of-two table at load factor 0.5, at worst 4 slots per entry
     long hash = u > 0 ? 12L * Long.highestOneBit(Math.max(4, (long) Math.ceil(u / 0.5)) * 2 - 1) + 64 : 0;

@@ -112,4 +112,48 @@ class AssignerPropertyTest {
       assertEquals(expected.count(), out.moleculeCount());
     }
   }
+
+  /**
+   * The out-of-core path assigns a giant group from its distinct (UMI, orientation, R1 end) entries with
+   * counts as weights: every template must get the molecule and strand the reference gives it.
+   */
+  @ParameterizedTest(name = "{0} seed {1}")
+  @MethodSource("cases")
+  void assign_weightedDistinctEntries_identicalToReference(Strategy strategy, long seed) {
+    Random r = new Random(seed * 104729 + strategy.ordinal());
+    boolean minLength = strategy != Strategy.PAIRED && r.nextInt(4) == 0;
+    int edits = strategy == Strategy.IDENTITY ? 0 : (r.nextInt(4) == 0 ? 2 : 1);
+    List<ReferenceAssigner.Template> ts = randomTemplates(r, strategy, minLength);
+    java.util.Map<String, Integer> entryOf = new java.util.LinkedHashMap<>();
+    int[] entry = new int[ts.size()];
+    List<Integer> weights = new ArrayList<>();
+    for (int i = 0; i < ts.size(); i++) {
+      ReferenceAssigner.Template t = ts.get(i);
+      String key = t.umi() + "|" + t.orientation() + "|" + t.r1Earlier();
+      Integer e = entryOf.get(key);
+      if (e == null) {
+        e = entryOf.size();
+        entryOf.put(key, e);
+        weights.add(0);
+      }
+      weights.set(e, weights.get(e) + 1);
+      entry[i] = e;
+    }
+    UmiSet set = new UmiSet();
+    int e = 0;
+    for (String key : entryOf.keySet()) {
+      String[] f = key.split("\\|");
+      int o = Integer.parseInt(f[1]);
+      byte[] umi = f[0].getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      set.add(umi, 0, umi.length, (o & 2) != 0, (o & 1) != 0, Boolean.parseBoolean(f[2]), weights.get(e++));
+    }
+    Assignment out = new Assignment();
+    UmiAssigner.create(strategy, edits, minLength ? 1 : 0).assign(set, new Workspace(), out);
+    ReferenceAssigner.Result expected = ReferenceAssigner.assign(ts, strategy, edits, minLength ? 1 : 0);
+    for (int i = 0; i < ts.size(); i++) {
+      assertEquals(expected.molecule()[i], out.molecule(entry[i]), "template " + i);
+      assertEquals(expected.bStrand()[i], out.bStrand(entry[i]), "strand of template " + i);
+    }
+    assertEquals(expected.count(), out.moleculeCount());
+  }
 }
