@@ -69,12 +69,6 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   /** What a processor hands downstream: BGZF blocks for a file, or records with boundaries for a stream stage. */
   enum OutputMode { BGZF, RECORDS }
 
-  private static final int KEEP = 0;
-  private static final int NON_PF = 1;
-  private static final int POOR_ALIGNMENT = 2;
-  private static final int NS_IN_UMI = 3;
-  private static final int TOO_SHORT = 4;
-
   private final int index;
   private final GroupSettings settings;
   private final MemoryLedger.Account account;
@@ -88,11 +82,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private final UmiSet umis = new UmiSet();
   private final Assignment assignment = new Assignment();
   private final BlockDeflater deflater;
-  private final char raw0;
-  private final char raw1;
-  /** Tags read from each template's first record in one walk: raw UMI, read group, cell barcode. */
-  private final String[] tagNames;
-  private final int[] tagOffsets = new int[3];
+  private final TemplateClassifier classifier;
   private final byte[] assignTag;
   private long charged;
   /** Credits taken from the batches account for a group larger than this processor's share. */
@@ -108,20 +98,10 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private final Map<Long, SliceCollector> collecting = new HashMap<>();
   private final int splitTemplates;
 
-  // library lookup: read group id bytes -> library ordinal (libraries in name order; "unknown" among them)
-  private final List<byte[]> readGroupIds = new ArrayList<>();
-  private final List<Integer> readGroupLibrary = new ArrayList<>();
-  private final int unknownLibrary;
-
   // per-batch scratch
   private int[] kept = new int[64];
   private int[] scratch = new int[64];
   private long[] sortKeys = new long[64];
-  private int[] library = new int[64];
-  private int[] cellOff = new int[64];
-  private int[] cellLen = new int[64];
-  private int[] umiOff = new int[64];
-  private int[] umiLen = new int[64];
 
   /**
    * A batch whose molecules are assigned, waiting for its first molecule id. {@code order} lists kept
@@ -156,21 +136,8 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     this.assigner = UmiAssigner.create(settings.strategy(), settings.edits(), settings.minUmiLength());
     this.paired = settings.strategy() == Strategy.PAIRED;
     this.deflater = new BlockDeflater(settings.compressionLevel(), settings.deflateBackend());
-    this.raw0 = settings.rawTag().charAt(0);
-    this.raw1 = settings.rawTag().charAt(1);
-    this.tagNames = new String[] {settings.rawTag(), "RG", settings.cellTag()};
     this.assignTag = settings.assignTag().getBytes(StandardCharsets.US_ASCII);
-    Map<String, String> libs = header.librariesByReadGroup();
-    List<String> names = new ArrayList<>(new java.util.TreeSet<>(libs.values()));
-    if (!names.contains("unknown")) {
-      names.add("unknown");
-      names.sort(null);
-    }
-    for (Map.Entry<String, String> e : libs.entrySet()) {
-      readGroupIds.add(e.getKey().getBytes(StandardCharsets.UTF_8));
-      readGroupLibrary.add(names.indexOf(e.getValue()));
-    }
-    this.unknownLibrary = names.indexOf("unknown");
+    this.classifier = new TemplateClassifier(settings, header);
   }
 
   @Override
@@ -195,13 +162,6 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     return this;
   }
 
-  /** A failure that names the input and the record; ends the job. */
-  private static final class JobFailure extends RuntimeException {
-    JobFailure(String message) {
-      super(message, null, false, false);
-    }
-  }
-
   private Assigned assign(Batch b, ActorRef<Grouper.Command> grouper, List<ActorRef<Command>> peers) {
     int n = b.templates();
     int[] order = new int[n];
@@ -220,16 +180,16 @@ final class Processor extends AbstractBehavior<Processor.Command> {
       int ge = b.groupStart()[g + 1];
       int k = 0;
       for (int t = gs; t < ge; t++) {
-        int category = classify(b, t);
+        int category = classifier.classify(b, t);
         int recs = (b.r1()[t] >= 0 ? 1 : 0) + (b.r2()[t] >= 0 ? 1 : 0);
         switch (category) {
-          case KEEP -> {
+          case TemplateClassifier.KEEP -> {
             kept[k++] = t;
             metrics.accepted += recs;
           }
-          case NON_PF -> metrics.discardedNonPf += recs;
-          case POOR_ALIGNMENT -> metrics.discardedPoorAlignment += recs;
-          case NS_IN_UMI -> metrics.discardedNsInUmi += recs;
+          case TemplateClassifier.NON_PF -> metrics.discardedNonPf += recs;
+          case TemplateClassifier.POOR_ALIGNMENT -> metrics.discardedPoorAlignment += recs;
+          case TemplateClassifier.NS_IN_UMI -> metrics.discardedNsInUmi += recs;
           default -> metrics.discardedUmisTooShort += recs;
         }
       }
@@ -322,78 +282,12 @@ final class Processor extends AbstractBehavior<Processor.Command> {
       int cap = Math.max(n, kept.length * 2);
       kept = new int[cap];
       scratch = new int[cap];
-      library = new int[cap];
-      cellOff = new int[cap];
-      cellLen = new int[cap];
-      umiOff = new int[cap];
-      umiLen = new int[cap];
     }
+    classifier.ensure(n);
   }
 
-  private static int first(Batch b, int t) {
+  static int first(Batch b, int t) {
     return b.r1()[t] >= 0 ? b.r1()[t] : b.r2()[t];
-  }
-
-  /**
-   * fgbio's filters in its order (non-PF, all unmapped, MAPQ, N in UMI, UMI too short). Also reads, in one
-   * walk over the first primary record's tags, the UMI (R1's raw tag, else R2's), library and cell.
-   */
-  private int classify(Batch b, int t) {
-    byte[] d = b.data();
-    int r1 = b.r1()[t];
-    int r2 = b.r2()[t];
-    int f1 = r1 >= 0 ? BamRecord.flag(d, r1) : BamRecord.FLAG_UNMAPPED;
-    int f2 = r2 >= 0 ? BamRecord.flag(d, r2) : BamRecord.FLAG_UNMAPPED;
-    // fgbio 4.1 tests QC-fail before "all unmapped" (GROUPING.md lists them the other way round; the compat
-    // metrics count QC-fail unmapped pairs as discarded_non_pf, and they are the contract).
-    if (!settings.includeNonPf()
-        && ((r1 >= 0 && (f1 & BamRecord.FLAG_QC_FAIL) != 0) || (r2 >= 0 && (f2 & BamRecord.FLAG_QC_FAIL) != 0))) {
-      return NON_PF;
-    }
-    if ((f1 & BamRecord.FLAG_UNMAPPED) != 0 && (f2 & BamRecord.FLAG_UNMAPPED) != 0) {
-      return POOR_ALIGNMENT;
-    }
-    int minMapQ = settings.minMapQ();
-    if ((r1 >= 0 && (f1 & BamRecord.FLAG_UNMAPPED) == 0 && BamRecord.mapq(d, r1) < minMapQ)
-        || (r2 >= 0 && (f2 & BamRecord.FLAG_UNMAPPED) == 0 && BamRecord.mapq(d, r2) < minMapQ)) {
-      return POOR_ALIGNMENT;
-    }
-    int rec = first(b, t);
-    BamRecord.findTags(d, rec, tagNames, tagOffsets);
-    int recEnd = rec + BamRecord.totalSize(d, rec);
-    library[t] = libraryOf(d, tagOffsets[1], recEnd);
-    int cellTag = tagOffsets[2];
-    cellLen[t] = cellTag < 0 ? -1 : BamRecord.stringLength(d, cellTag, recEnd);
-    cellOff[t] = cellTag + 1;
-    int tag = tagOffsets[0];
-    if (tag < 0 && rec == r1 && r2 >= 0) {
-      rec = r2;
-      recEnd = rec + BamRecord.totalSize(d, rec);
-      tag = BamRecord.findTag(d, rec, raw0, raw1);
-    }
-    int len = tag < 0 ? -1 : BamRecord.stringLength(d, tag, recEnd);
-    if (len <= 0) {
-      throw new JobFailure(source + ": record " + b.recordNumber()[t] + " (read " + BamRecord.readName(d, first(b, t))
-          + ") " + (tag < 0 ? "has no " + settings.rawTag() + " tag" : "has an empty or non-string "
-          + settings.rawTag() + " tag") + "; every kept template needs its UMI (see --raw-tag)");
-    }
-    int start = tag + 1;
-    int acgt = 0;
-    for (int i = 0; i < len; i++) {
-      byte c = d[start + i];
-      if (c == 'N' || c == 'n') {
-        return NS_IN_UMI;
-      }
-      if (c == 'A' || c == 'C' || c == 'G' || c == 'T' || c == 'a' || c == 'c' || c == 'g' || c == 't') {
-        acgt++;
-      }
-    }
-    if (settings.minUmiLength() > 0 && acgt < settings.minUmiLength()) {
-      return TOO_SHORT;
-    }
-    umiOff[t] = start;
-    umiLen[t] = len;
-    return KEEP;
   }
 
   /** Sorts the kept templates of a group by library, then cell barcode; returns them in that order. */
@@ -406,7 +300,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     if (allSame) {
       return kept;
     }
-    int[] sorted = IntSort.sort(kept, k, scratch, (x, y) -> comparePartition(d, x, y));
+    int[] sorted = IntSort.sort(kept, k, scratch, (x, y) -> classifier.comparePartition(d, x, y));
     if (sorted == scratch) {
       scratch = kept;
       kept = sorted;
@@ -415,33 +309,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   }
 
   private boolean samePartition(byte[] d, int x, int y) {
-    return comparePartition(d, x, y) == 0;
-  }
-
-  private int comparePartition(byte[] d, int x, int y) {
-    int c = Integer.compare(library[x], library[y]);
-    if (c != 0) {
-      return c;
-    }
-    if (cellLen[x] < 0 || cellLen[y] < 0) {
-      return Integer.compare(cellLen[x], cellLen[y]);
-    }
-    return Arrays.compareUnsigned(d, cellOff[x], cellOff[x] + cellLen[x], d, cellOff[y], cellOff[y] + cellLen[y]);
-  }
-
-  /** Library ordinal of the read group whose RG tag type byte is at {@code tag} (-1: none). */
-  private int libraryOf(byte[] d, int tag, int recEnd) {
-    if (tag < 0) {
-      return unknownLibrary;
-    }
-    int len = BamRecord.stringLength(d, tag, recEnd);
-    for (int i = 0; i < readGroupIds.size(); i++) {
-      byte[] id = readGroupIds.get(i);
-      if (id.length == len && Arrays.equals(id, 0, len, d, tag + 1, tag + 1 + len)) {
-        return readGroupLibrary.get(i);
-      }
-    }
-    return unknownLibrary;
+    return classifier.comparePartition(d, x, y) == 0;
   }
 
   /** Assigns one library x cell partition {@code parts[s..e)}; returns its molecule count. */
@@ -454,7 +322,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
       int r2 = b.r2()[t];
       boolean r1Reverse = r1 >= 0 && (BamRecord.flag(d, r1) & BamRecord.FLAG_REVERSE) != 0;
       boolean r2Reverse = r2 >= 0 && (BamRecord.flag(d, r2) & BamRecord.FLAG_REVERSE) != 0;
-      umis.add(d, umiOff[t], umiLen[t], r1Reverse, r2Reverse, b.r1Earlier()[t]);
+      umis.add(d, classifier.umiOff[t], classifier.umiLen[t], r1Reverse, r2Reverse, b.r1Earlier()[t]);
     }
     chargeFor(b, parts[s], e - s);
     try {
@@ -517,7 +385,8 @@ final class Processor extends AbstractBehavior<Processor.Command> {
 
   /** Everything this processor keeps between batches except the assigner's workspace. */
   private long otherRetainedBytes() {
-    return umis.retainedBytes() + assignment.retainedBytes() + 4L * 7 * kept.length + encode.length
+    return umis.retainedBytes() + assignment.retainedBytes() + 8L * kept.length + classifier.retainedBytes()
+        + 8L * sortKeys.length + encode.length
         + blockScratch.length;
   }
 
