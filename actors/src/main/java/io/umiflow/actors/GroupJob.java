@@ -4,6 +4,7 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.ChildFailed;
 import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.PostStop;
 import akka.actor.typed.Terminated;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
@@ -100,6 +101,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   private BamHeader header;
   private long startNanos;
   private boolean finished;
+  private SpillFolder spillFolder;
 
   /** The job's behavior, ready for one {@link Start}. */
   public static Behavior<Command> create() {
@@ -122,6 +124,12 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onSignal(ChildFailed.class, f -> fail("internal error in " + f.getRef().path().name() + ": " + f.cause()))
         .onSignal(Terminated.class, t -> this)
+        .onSignal(PostStop.class, s -> {
+          if (spillFolder != null) {
+            spillFolder.deleteAll(); // the children have stopped: nothing writes there any more
+          }
+          return this;
+        })
         .build();
   }
 
@@ -151,13 +159,14 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
           + (settings.inputIsStdin() ? "input.bam" : settings.input()));
     }
     header = h.header();
+    spillFolder = new SpillFolder(settings.spillFolder());
     BamHeader out = h.header().withProgram("umiflow", Version.VERSION, settings.commandLine());
     ActorRef<GroupJob.Command> self = getContext().getSelf();
     ActorRef<Writer.Command> writer = getContext().spawn(Writer.create(settings, hostOutput, out, accounts.batches(), stats, self),
         "writer", DispatcherSelector.fromConfig(IO_DISPATCHER));
     getContext().watch(writer);
     Pipeline.Workers workers = Pipeline.spawn(getContext(), settings, h.header(), accounts, stats, self, writer,
-        Processor.OutputMode.BGZF);
+        Processor.OutputMode.BGZF, spillFolder);
     ActorRef<Grouper.Command> grouper = workers.grouper();
     List<ActorRef<Inflater.Command>> inflaters = new ArrayList<>();
     for (int i = 0; i < settings.threads(); i++) {
@@ -203,7 +212,8 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     JobSummary summary = new JobSummary(stats.recordsRead.get(), m.recordsOut, stats.templates.get(),
         stats.positionGroups.get(), stats.largestGroupTemplates.get(), m.molecules, m.families, m.accepted,
         m.discardedNonPf, m.discardedPoorAlignment, m.discardedNsInUmi, m.discardedUmisTooShort,
-        (System.nanoTime() - startNanos) / 1_000_000, ledger.peak(), ledger.budget(), accountPeaks(), peakHeap());
+        (System.nanoTime() - startNanos) / 1_000_000, ledger.peak(), ledger.budget(), accountPeaks(), peakHeap(),
+        stats.spilledGroups.get());
     replyTo.tell(new Completed(summary));
     return Behaviors.stopped();
   }

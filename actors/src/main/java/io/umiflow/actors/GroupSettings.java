@@ -29,6 +29,10 @@ import java.nio.file.Paths;
  * @param deflateBackend      zlib implementation
  * @param commandLine         recorded in the output's {@code @PG} line
  * @param progressMillis      interval of progress events; 0 for none
+ * @param spillThreshold      position groups with more record bytes than this are grouped out of core, through
+ *                            files under {@code tmpDir}; 0 for automatic (a quarter of the budget for groups)
+ * @param spillRunBytes       size of the sorted runs of the out-of-core path; 0 for automatic (tests set it
+ *                            small to exercise many runs and multi-level merges)
  */
 public record GroupSettings(
     String input,
@@ -50,10 +54,29 @@ public record GroupSettings(
     String tmpDir,
     DeflateBackend deflateBackend,
     String commandLine,
-    long progressMillis) {
+    long progressMillis,
+    long spillThreshold,
+    long spillRunBytes) {
 
   /** The smallest ledger budget we accept: enough for a few batches per worker. */
   public static final long MIN_BUDGET = 16L << 20;
+
+  /**
+   * The folder for spill files: {@code --tmp-dir}, else the output's folder, else (output to standard
+   * output or a host stream) the JVM's temporary folder.
+   */
+  public Path spillFolder() {
+    if (tmpDir != null) {
+      return Paths.get(tmpDir);
+    }
+    if (!outputIsStdout()) {
+      Path parent = Paths.get(output).toAbsolutePath().getParent();
+      if (parent != null) {
+        return parent;
+      }
+    }
+    return Paths.get(System.getProperty("java.io.tmpdir"));
+  }
 
   /** True when reading standard input. */
   public boolean inputIsStdin() {
@@ -117,6 +140,8 @@ public record GroupSettings(
     b.deflateBackend = deflateBackend;
     b.commandLine = commandLine;
     b.progressMillis = progressMillis;
+    b.spillThreshold = spillThreshold;
+    b.spillRunBytes = spillRunBytes;
     return b;
   }
 
@@ -142,6 +167,8 @@ public record GroupSettings(
     private DeflateBackend deflateBackend = DeflateBackend.best();
     private String commandLine = "";
     private long progressMillis = 5000;
+    private long spillThreshold;
+    private long spillRunBytes;
 
     /** BAM path or {@code -}. */
     public Builder input(String v) { input = v; return this; }
@@ -184,6 +211,11 @@ public record GroupSettings(
     /** Progress interval in milliseconds, 0 for none. */
     public Builder progressMillis(long v) { progressMillis = v; return this; }
 
+    /** Record bytes above which a position group is grouped out of core; 0 for automatic. */
+    public Builder spillThreshold(long v) { spillThreshold = v; return this; }
+    /** Size of the out-of-core path's sorted runs; 0 for automatic. */
+    public Builder spillRunBytes(long v) { spillRunBytes = v; return this; }
+
     /** Validates and builds; throws IllegalArgumentException with a one-line reason. */
     public GroupSettings build() {
       require(input != null && !input.isEmpty(), "an input is required (-i FILE, or - for standard input)");
@@ -202,6 +234,10 @@ public record GroupSettings(
       require(compressionLevel >= 0 && compressionLevel <= 9, "--compression-level must be 0-9, got " + compressionLevel);
       require(memoryBudget >= MIN_BUDGET, "the memory budget (" + (memoryBudget >> 20) + " MiB) is below the minimum of "
           + (MIN_BUDGET >> 20) + " MiB");
+      require(spillThreshold >= 0, "--spill-threshold must be >= 0, got " + spillThreshold);
+      require(spillRunBytes >= 0, "the spill run size must be >= 0, got " + spillRunBytes);
+      require(tmpDir == null || java.nio.file.Files.isDirectory(Paths.get(tmpDir)),
+          "--tmp-dir " + tmpDir + " is not a folder");
       require(deflateBackend != null && deflateBackend.available(), "deflate backend not available");
       if (!input.equals("-") && !output.equals("-")) {
         Path in = Paths.get(input).toAbsolutePath().normalize();
@@ -216,7 +252,8 @@ public record GroupSettings(
       }
       return new GroupSettings(input, output, strategy, edits, mq, includeNonPf, rawTag, assignTag, cellTag,
           minUmiLength, markDuplicates, familySizeHistogram, groupingMetrics, threads, memoryBudget,
-          compressionLevel, tmpDir, deflateBackend, commandLine == null ? "" : commandLine, progressMillis);
+          compressionLevel, tmpDir, deflateBackend, commandLine == null ? "" : commandLine, progressMillis,
+          spillThreshold, spillRunBytes);
     }
 
     private static void requireTag(String tag, String option) {

@@ -153,7 +153,7 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
     output = getContext().spawn(StageOutput.create(consumer, accounts.batches(), stats, events), "output");
     getContext().watch(output);
     grouper = Pipeline.spawn(getContext(), settings, s.header(), accounts, stats, events, output,
-        Processor.OutputMode.RECORDS).grouper();
+        Processor.OutputMode.RECORDS, null).grouper();
     if (demandBeforeStart > 0) {
       output.tell(new Writer.Demand(demandBeforeStart));
     }
@@ -236,7 +236,7 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
           stats.positionGroups.get(), stats.largestGroupTemplates.get(), m.molecules, m.families, m.accepted,
           m.discardedNonPf, m.discardedPoorAlignment, m.discardedNsInUmi, m.discardedUmisTooShort,
           (System.nanoTime() - startNanos) / 1_000_000, accounts.ledger().peak(), accounts.ledger().budget(),
-          java.util.List.of(), 0)));
+          java.util.List.of(), 0, 0)));
       producer.tell(new Stopped("completed"));
       return Behaviors.stopped();
     }

@@ -27,6 +27,12 @@ import java.util.Map;
  * chunk can add to the open batch (arrays pre-grown so that parsing never allocates), then gives back
  * all but the batch's exact need. Each batch carries its exact credit to the writer, which returns it.
  * A group that can never fit the account fails the job with a clear message.
+ *
+ * <p>Giant groups: once the open position group holds more record bytes than the spill threshold, the
+ * batch so far is sent, and the group's templates stream to a {@link SpillFile} instead of memory. When the
+ * group ends it goes to a processor as a {@link SpilledGroup}, with a share of the batches account reserved
+ * for its out-of-core grouping (waited for like any batch credit, so never a deadlock: every batch before it
+ * returns its credit without depending on it).
  */
 final class Grouper extends AbstractBehavior<Grouper.Command> {
   sealed interface Command {}
@@ -88,19 +94,31 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   private boolean havePrevious;
   private long groupTemplates;
 
+  // giant groups
+  private final SpillFolder spillFolder;
+  private final long spillThreshold;
+  private SpillFile.Appender spill;
+  private long spillRecords;
+  private String spillLocus;
+  /** A closed spilled group waiting for its reserved credit before dispatch. */
+  private SpilledGroup spillToDispatch;
+
   static Behavior<Command> create(GroupSettings settings, BamHeader header, MemoryLedger.Account readerAccount,
                                   MemoryLedger.Account batchAccount, PipelineStats stats,
                                   ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> writer,
-                                  List<ActorRef<Processor.Command>> processors, long targetBytes) {
+                                  List<ActorRef<Processor.Command>> processors, long targetBytes,
+                                  SpillFolder spillFolder) {
     return Behaviors.setup(ctx -> new Grouper(ctx, settings, header, readerAccount, batchAccount, stats, job, writer,
-        processors, targetBytes));
+        processors, targetBytes, spillFolder));
   }
 
   private Grouper(ActorContext<Command> ctx, GroupSettings settings, BamHeader header,
                   MemoryLedger.Account readerAccount, MemoryLedger.Account batchAccount, PipelineStats stats,
                   ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> writer,
-                  List<ActorRef<Processor.Command>> processors, long targetBytes) {
+                  List<ActorRef<Processor.Command>> processors, long targetBytes, SpillFolder spillFolder) {
     super(ctx);
+    this.spillFolder = spillFolder;
+    this.spillThreshold = settings.spillThreshold() > 0 ? settings.spillThreshold() : batchAccount.capacity() / 4;
     this.settings = settings;
     this.header = header;
     this.readerAccount = readerAccount;
@@ -124,6 +142,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
         .onMessage(ProcessorDone.class, this::onProcessorDone)
         .onSignal(PostStop.class, s -> {
           batchAccount.cancelWaiters();
+          closeSpillQuietly();
           return this;
         })
         .build();
@@ -141,6 +160,16 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
 
   private Behavior<Command> onGranted() {
     waitingForCredit = false;
+    if (spillToDispatch != null) { // its reserved credit was granted
+      SpilledGroup g = spillToDispatch;
+      spillToDispatch = null;
+      dispatchSpilled(g);
+      if (endPending) {
+        endPending = false;
+        finishBatches();
+        return this;
+      }
+    }
     return drain();
   }
 
@@ -165,6 +194,9 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   private Behavior<Command> drain() {
     try {
       while (!failed && !waitingForCredit && !processorsBusy()) {
+        if (spillToDispatch != null && !reserveForSpilled()) {
+          break;
+        }
         Chunk c = pending.get(nextChunk);
         if (c == null) {
           if (endAt >= 0 && nextChunk == endAt) {
@@ -181,14 +213,140 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
         splitter.feed(c.data(), 0, c.length(), this::onRecord);
         readerAccount.release(c.credit());
         trueUp();
+        if (spillToDispatch != null) {
+          continue; // nothing is cut before the spilled group has its reserve (see reserveForSpilled)
+        }
+        if (spill == null && spillFolder != null && openGroupBytes() > spillThreshold) {
+          startSpill();
+        }
         if (closedBytes() >= targetBytes) {
           emitClosedGroups();
         }
       }
     } catch (InputFormatException e) {
       fail(e.getMessage());
+    } catch (java.io.IOException e) {
+      fail(spillFolder.describe(e));
+    } catch (SpillFailure e) {
+      fail(spillFolder.describe((java.io.IOException) e.getCause()));
     }
     return this;
+  }
+
+  /** Record bytes of the open (last) group, complete templates only. */
+  private long openGroupBytes() {
+    if (groups == 0 || templates == groupStart[groups - 1]) {
+      return 0;
+    }
+    return completeTemplatesEnd() - templateStart(groupStart[groups - 1]);
+  }
+
+  /** End of the last complete template's records in {@code data}. */
+  private int completeTemplatesEnd() {
+    if (inTemplate && (tplR1 >= 0 || tplR2 >= 0)) {
+      return tplR1 < 0 ? tplR2 : (tplR2 < 0 ? tplR1 : Math.min(tplR1, tplR2));
+    }
+    return dataLen;
+  }
+
+  /**
+   * The open group has outgrown memory: sends the closed groups before it as a batch, moves its templates to
+   * a new spill file and keeps only the template being assembled.
+   */
+  private void startSpill() throws java.io.IOException {
+    if (groups > 1) {
+      emitClosedGroups();
+    }
+    spill = new SpillFile.Appender(spillFolder.newFile("group"), settings.deflateBackend());
+    spillLocus = locus();
+    spillRecords = 0;
+    for (int t = 0; t < templates; t++) {
+      spillRecords += (r1[t] >= 0 ? 1 : 0) + (r2[t] >= 0 ? 1 : 0);
+      spill.append(data, r1[t], r2[t], early[t], recNo[t], -1, false, 0);
+    }
+    int from = completeTemplatesEnd();
+    System.arraycopy(data, from, data, 0, dataLen - from);
+    dataLen -= from;
+    if (tplR1 >= 0) {
+      tplR1 -= from;
+    }
+    if (tplR2 >= 0) {
+      tplR2 -= from;
+    }
+    records -= (int) spillRecords;
+    templates = 0;
+    groups = 0; // the open group now lives in the spill file
+    trueUp();
+  }
+
+  /** Appends the template just finished (the last in {@code data}) to the spill file and drops it from memory. */
+  private void spillTemplate(boolean r1Earlier) throws InputFormatException {
+    try {
+      spill.append(data, tplR1, tplR2, r1Earlier, tplFirstRecord, -1, false, 0);
+    } catch (java.io.IOException e) {
+      throw new SpillFailure(e);
+    }
+    int n = (tplR1 >= 0 ? 1 : 0) + (tplR2 >= 0 ? 1 : 0);
+    spillRecords += n;
+    records -= n;
+    dataLen = tplR1 < 0 ? tplR2 : (tplR2 < 0 ? tplR1 : Math.min(tplR1, tplR2));
+    groupTemplates++;
+    stats.templates.incrementAndGet();
+  }
+
+  /** An I/O failure on the spill file, carried out of the record callback. */
+  private static final class SpillFailure extends RuntimeException {
+    SpillFailure(java.io.IOException cause) {
+      super(cause);
+    }
+  }
+
+  /** The spilled group has ended: closes its file; it is dispatched once its reserve is granted. */
+  private void closeSpill() {
+    try {
+      spill.close();
+    } catch (java.io.IOException e) {
+      throw new SpillFailure(e);
+    }
+    stats.spilledGroups.incrementAndGet();
+    spillToDispatch = new SpilledGroup(batchesSent++, spill.path(), spill.templates(), spillRecords, spillLocus, 0);
+    spill = null;
+  }
+
+  /**
+   * Takes the spilled group's reserve (three quarters of the batches account, less what the open batch
+   * holds) and dispatches it; false when waiting for the credit.
+   */
+  private boolean reserveForSpilled() {
+    long reserve = Math.max(0, Math.min(batchAccount.capacity() * 3 / 4, batchAccount.capacity() - held));
+    SpilledGroup g = spillToDispatch;
+    spillToDispatch = new SpilledGroup(g.seq(), g.file(), g.templates(), g.records(), g.locus(), reserve);
+    ActorRef<Command> self = getContext().getSelf();
+    if (!batchAccount.acquireOrWait(reserve, () -> self.tell(Granted.INSTANCE))) {
+      waitingForCredit = true;
+      return false;
+    }
+    g = spillToDispatch;
+    spillToDispatch = null;
+    dispatchSpilled(g);
+    return true;
+  }
+
+  private void dispatchSpilled(SpilledGroup g) {
+    int best = leastLoaded();
+    outstanding[best]++;
+    processors.get(best).tell(new Processor.ProcessSpilled(g, getContext().getSelf()));
+  }
+
+  private void closeSpillQuietly() {
+    if (spill != null) {
+      try {
+        spill.close();
+      } catch (java.io.IOException ignored) {
+        // the job is stopping; its spill folder is deleted next
+      }
+      spill = null;
+    }
   }
 
   private void fail(String reason) {
@@ -325,7 +483,13 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
       }
       if (c < 0) {
         closeGroup();
+        if (spill != null) {
+          closeSpill();
+        }
         groupStart[groups++] = templates;
+      } else if (spill != null) {
+        spillTemplate(r1Earlier);
+        return;
       }
     }
     previous.copyFrom(key);
@@ -438,13 +602,18 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     dispatch(batch);
   }
 
-  private void dispatch(Batch batch) {
+  private int leastLoaded() {
     int best = 0;
     for (int i = 1; i < outstanding.length; i++) {
       if (outstanding[i] < outstanding[best]) {
         best = i;
       }
     }
+    return best;
+  }
+
+  private void dispatch(Batch batch) {
+    int best = leastLoaded();
     outstanding[best]++;
     processors.get(best).tell(new Processor.Process(batch, getContext().getSelf(), processors));
   }
@@ -454,6 +623,21 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     if (inTemplate) {
       finishTemplate();
     }
+    if (spill != null) {
+      closeGroup();
+      closeSpill();
+      if (!reserveForSpilled()) {
+        endPending = true; // finished once the spilled group is dispatched
+        return;
+      }
+    }
+    finishBatches();
+  }
+
+  /** Input ended while the last spilled group waited for its credit. */
+  private boolean endPending;
+
+  private void finishBatches() {
     if (templates > 0) {
       closeGroup();
       int[] bounds = Arrays.copyOf(groupStart, groups + 1);

@@ -20,6 +20,7 @@ package io.umiflow.actors;
  * @param budgetBytes            the ledger's budget
  * @param accountPeaks           per ledger account (reader, batches, each processor): its peak and its capacity
  * @param peakHeapBytes          the JVM's measured peak heap use (all pools' peaks), for comparison
+ * @param spilledGroups          position groups too large for memory, grouped out of core through temporary files
  */
 public record JobSummary(
     long recordsRead,
@@ -38,7 +39,8 @@ public record JobSummary(
     long peakAccountedBytes,
     long budgetBytes,
     java.util.List<AccountPeak> accountPeaks,
-    long peakHeapBytes) {
+    long peakHeapBytes,
+    long spilledGroups) {
 
   /** One ledger account's peak use and capacity. */
   public record AccountPeak(String name, long peakBytes, long capacityBytes) {}

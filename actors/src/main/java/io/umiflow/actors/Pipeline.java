@@ -42,15 +42,19 @@ final class Pipeline {
     return new Accounts(ledger, reader, processors, batches);
   }
 
-  /** Spawns and watches the processors and the grouper that feeds them. */
+  /**
+   * Spawns and watches the processors and the grouper that feeds them. With a {@code spillFolder}, giant
+   * position groups are grouped out of core through it; without one (the stream stage, whose consumer takes
+   * each group as one message) they must fit in the budget.
+   */
   static <T> Workers spawn(ActorContext<T> ctx, GroupSettings settings, BamHeader header, Accounts accounts,
                            PipelineStats stats, ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> output,
-                           Processor.OutputMode mode) {
+                           Processor.OutputMode mode, SpillFolder spillFolder) {
     List<ActorRef<Processor.Command>> processors = new ArrayList<>();
     for (int i = 0; i < settings.threads(); i++) {
       ActorRef<Processor.Command> p = ctx.spawn(
           Processor.create(i, settings, header, accounts.processors().get(i), accounts.batches(), output, job, mode,
-              Processor.SPLIT_TEMPLATES),
+              Processor.SPLIT_TEMPLATES, spillFolder),
           "processor-" + i, DispatcherSelector.fromConfig(WORKER_DISPATCHER));
       ctx.watch(p);
       processors.add(p);
@@ -58,7 +62,8 @@ final class Pipeline {
     long target = Math.max(64L << 10, Math.min(4L << 20,
         accounts.batches().capacity() / (12L * (settings.threads() + 1))));
     ActorRef<Grouper.Command> grouper = ctx.spawn(
-        Grouper.create(settings, header, accounts.reader(), accounts.batches(), stats, job, output, processors, target),
+        Grouper.create(settings, header, accounts.reader(), accounts.batches(), stats, job, output, processors, target,
+            spillFolder),
         "grouper", DispatcherSelector.fromConfig(WORKER_DISPATCHER));
     ctx.watch(grouper);
     return new Workers(grouper, processors);

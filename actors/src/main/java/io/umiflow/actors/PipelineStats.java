@@ -14,6 +14,8 @@ final class PipelineStats {
   final AtomicLong recordsWritten = new AtomicLong();
   final AtomicLong batchesWritten = new AtomicLong();
   final AtomicLong compressedBytesRead = new AtomicLong();
+  /** Position groups grouped out of core. */
+  final AtomicLong spilledGroups = new AtomicLong();
   /** Reference and 0-based position of the last closed group, packed; -1 before the first. Formatted only on demand. */
   final AtomicLong lastLocus = new AtomicLong(-1);
 

@@ -48,6 +48,9 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   record Process(Batch batch, ActorRef<Grouper.Command> grouper, List<ActorRef<Command>> peers)
       implements Command {}
 
+  /** Group this position group out of core (see {@link OutOfCoreGroup}); tell {@code grouper} when done. */
+  record ProcessSpilled(SpilledGroup group, ActorRef<Grouper.Command> grouper) implements Command {}
+
   /** The writer's answer: the batch's molecules start at id {@code base}. */
   record Numbered(long seq, long base) implements Command {}
 
@@ -97,6 +100,11 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private final Map<Long, Assigned> pending = new HashMap<>();
   private final Map<Long, SliceCollector> collecting = new HashMap<>();
   private final int splitTemplates;
+  private final SpillFolder spillFolder;
+  private final Map<Long, OutOfCoreWork> outOfCore = new HashMap<>();
+
+  /** A spilled group between its sorted runs and its output. */
+  private record OutOfCoreWork(OutOfCoreGroup group, SpilledGroup spilled, ActorRef<Grouper.Command> grouper) {}
 
   // per-batch scratch
   private int[] kept = new int[64];
@@ -114,15 +122,17 @@ final class Processor extends AbstractBehavior<Processor.Command> {
 
   static Behavior<Command> create(int index, GroupSettings settings, BamHeader header, MemoryLedger.Account account,
                                   MemoryLedger.Account batchAccount, ActorRef<Writer.Command> writer,
-                                  ActorRef<GroupJob.Command> job, OutputMode mode, int splitTemplates) {
+                                  ActorRef<GroupJob.Command> job, OutputMode mode, int splitTemplates,
+                                  SpillFolder spillFolder) {
     return Behaviors.setup(ctx -> new Processor(ctx, index, settings, header, account, batchAccount, writer, job,
-        mode, splitTemplates));
+        mode, splitTemplates, spillFolder));
   }
 
   private Processor(ActorContext<Command> ctx, int index, GroupSettings settings, BamHeader header,
                     MemoryLedger.Account account, MemoryLedger.Account batchAccount, ActorRef<Writer.Command> writer,
-                    ActorRef<GroupJob.Command> job, OutputMode mode, int splitTemplates) {
+                    ActorRef<GroupJob.Command> job, OutputMode mode, int splitTemplates, SpillFolder spillFolder) {
     super(ctx);
+    this.spillFolder = spillFolder;
     this.mode = mode;
     this.splitTemplates = splitTemplates;
     this.batchAccount = batchAccount;
@@ -144,6 +154,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Process.class, this::onProcess)
+        .onMessage(ProcessSpilled.class, this::onProcessSpilled)
         .onMessage(Numbered.class, this::onNumbered)
         .onMessage(EncodeSlice.class, this::onEncodeSlice)
         .onMessage(SliceDone.class, this::onSliceDone)
@@ -427,12 +438,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     long bestScore = Long.MIN_VALUE;
     for (int i = s; i < e; i++) {
       int t = sorted[i];
-      long score = 0;
-      for (int rec : new int[] {b.r1()[t], b.r2()[t]}) {
-        if (rec >= 0) {
-          score += BamRecord.mapq(d, rec) + BamRecord.sumOfBaseQualities(d, rec);
-        }
-      }
+      long score = duplicateScore(d, b.r1()[t]) + duplicateScore(d, b.r2()[t]);
       if (score > bestScore) { // sorted by name within the family, so ties keep the smallest name
         bestScore = score;
         best = t;
@@ -442,7 +448,67 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     duplicate[best] = false;
   }
 
+  /** fgbio's score of a record for duplicate marking: MAPQ plus the sum of base qualities (0 when absent). */
+  static long duplicateScore(byte[] d, int rec) {
+    return rec < 0 ? 0 : BamRecord.mapq(d, rec) + BamRecord.sumOfBaseQualities(d, rec);
+  }
+
+  /**
+   * A giant group: assigns it out of core within the group's reserved credit plus whatever this processor's
+   * own account has free (its workspace is given back first), reports its molecule count, then writes its
+   * sorted runs while the writer numbers the batches before it.
+   */
+  private Behavior<Command> onProcessSpilled(ProcessSpilled p) {
+    SpilledGroup g = p.group();
+    ws.shrinkTo(0);
+    settleCharge();
+    long own = Math.max(0, account.capacity() - account.held());
+    if (own > 0 && !account.tryAcquire(own)) {
+      own = 0;
+    }
+    OutOfCoreGroup group = new OutOfCoreGroup(g, settings, classifier, assigner, g.credit() + own, spillFolder,
+        g.locus());
+    outOfCore.put(g.seq(), new OutOfCoreWork(group, g, p.grouper()));
+    try {
+      long molecules = group.assign();
+      writer.tell(new Writer.Counted(g.seq(), molecules, getContext().getSelf()));
+      group.writeRuns();
+    } catch (JobFailure e) {
+      return failOutOfCore(e.getMessage());
+    } catch (java.io.IOException e) {
+      return failOutOfCore(spillFolder.describe(e));
+    } finally {
+      // the merge works within the group's reserve alone, so later batches find this account free
+      account.release(own);
+    }
+    return this;
+  }
+
+  private Behavior<Command> failOutOfCore(String reason) {
+    job.tell(new GroupJob.StageFailed(reason));
+    return Behaviors.stopped();
+  }
+
+  /** Merges a spilled group's runs into its output file and hands that to the writer. */
+  private Behavior<Command> writeOutOfCore(OutOfCoreWork w, long base) {
+    java.nio.file.Path output;
+    try {
+      output = w.group().merge(base, w.spilled().credit());
+    } catch (java.io.IOException e) {
+      return failOutOfCore(spillFolder.describe(e));
+    }
+    // everything in memory is garbage now; the output waits on disk
+    long credit = keepOnly(w.spilled().credit(), 0);
+    writer.tell(new Writer.Compressed(w.spilled().seq(), List.of(), output, credit, w.group().metrics()));
+    w.grouper().tell(new Grouper.ProcessorDone(index));
+    return this;
+  }
+
   private Behavior<Command> onNumbered(Numbered n) {
+    OutOfCoreWork work = outOfCore.remove(n.seq());
+    if (work != null) {
+      return writeOutOfCore(work, n.base());
+    }
     Assigned a = pending.remove(n.seq());
     if (mode == OutputMode.RECORDS) {
       return deliverRecords(a, n.base());
@@ -495,7 +561,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     // the batch's input is garbage from here on: keep only the compressed blocks' credit
     long credit = keepOnly(b.credit(), Batch.compressedCredit(compressedBytes, blocks.size()));
     a.metrics().recordsOut = records;
-    writer.tell(new Writer.Compressed(b.seq(), blocks, credit, a.metrics()));
+    writer.tell(new Writer.Compressed(b.seq(), blocks, null, credit, a.metrics()));
     a.grouper().tell(new Grouper.ProcessorDone(index));
     return this;
   }

@@ -35,8 +35,12 @@ final class Writer extends AbstractBehavior<Writer.Command> {
   /** Batch {@code seq} has {@code molecules} molecules; answer {@code replyTo} with its first id. */
   record Counted(long seq, long molecules, ActorRef<Processor.Command> replyTo) implements Command {}
 
-  /** Batch {@code seq} compressed into BGZF blocks; {@code credit} goes back to the batches account once written. */
-  record Compressed(long seq, java.util.List<byte[]> blocks, long credit, BatchMetrics metrics) implements Command {}
+  /**
+   * Batch {@code seq} compressed into BGZF blocks, or for a giant group into the BGZF file {@code file}
+   * (copied into place and deleted); {@code credit} goes back to the batches account once written.
+   */
+  record Compressed(long seq, java.util.List<byte[]> blocks, Path file, long credit, BatchMetrics metrics)
+      implements Command {}
 
   /** The grouper sent batches {@code 0..batches-1}. */
   record EndOfBatches(long batches) implements Command {}
@@ -141,6 +145,10 @@ final class Writer extends AbstractBehavior<Writer.Command> {
       try {
         for (byte[] block : next.blocks()) {
           out.write(block);
+        }
+        if (next.file() != null) {
+          Files.copy(next.file(), out);
+          Files.delete(next.file());
         }
       } catch (IOException e) {
         fail(e);

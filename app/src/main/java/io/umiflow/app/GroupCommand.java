@@ -123,10 +123,17 @@ final class GroupCommand implements Callable<Integer> {
   int compressionLevel;
 
   @Option(names = "--tmp-dir", paramLabel = "DIR",
-      description = "Folder for the temporary files of position groups too large for memory, once spilling "
-          + "lands (not used yet: such groups fail with a message). The output's own temporary file always sits "
-          + "beside the output, so that it can be renamed into place.")
+      description = "Folder for the temporary files of position groups too large for memory (default: the "
+          + "output's folder, or the system's temporary folder when writing to standard output). Such a group "
+          + "needs about a quarter of its BAM size there, twice over at its peak. Removed at the end, however "
+          + "the run ends. The output's own temporary file always sits beside the output.")
   String tmpDir;
+
+  @Option(names = "--spill-threshold", paramLabel = "SIZE",
+      description = "Group position groups whose records exceed SIZE out of core, through --tmp-dir "
+          + "(default: a quarter of the memory budget for groups in flight). Lower it to bound memory further; "
+          + "the output is the same either way.")
+  String spillThreshold;
 
   @Option(names = "--deflater", defaultValue = "auto", paramLabel = "NAME",
       description = "zlib implementation: auto, gkl (Intel ISA-L) or jdk (default: ${DEFAULT-VALUE}).")
@@ -191,6 +198,7 @@ final class GroupCommand implements Callable<Integer> {
         .memoryBudget(budget)
         .compressionLevel(compressionLevel)
         .tmpDir(tmpDir)
+        .spillThreshold(spillThreshold == null ? 0 : MemorySize.parse(spillThreshold))
         .deflateBackend(DeflateBackend.JDK) // validated here; the chosen backend is resolved in run()
         .commandLine(commandLine())
         .progressMillis(quiet ? 0 : (verbose ? 1000 : 5000))
@@ -287,6 +295,10 @@ final class GroupCommand implements Callable<Integer> {
               + "(%,d families), %,d position groups (largest %,d templates)%n",
           secs, m.recordsRead(), m.recordsRead() / secs, m.recordsWritten(), m.molecules(), m.families(),
           m.positionGroups(), m.largestGroup());
+      if (m.spilledGroups() > 0) {
+        err.printf(Locale.ROOT, "umiflow group: %,d position group%s too large for memory grouped out of core%n",
+            m.spilledGroups(), m.spilledGroups() == 1 ? "" : "s");
+      }
       err.printf(Locale.ROOT, "umiflow group: filtered (primary records): %,d non-PF, %,d poor alignment, "
               + "%,d N in UMI, %,d UMI too short; %,d secondary/supplementary records dropped%n",
           m.discardedNonPf(), m.discardedPoorAlignment(), m.discardedNsInUmi(), m.discardedUmisTooShort(),

@@ -65,13 +65,27 @@ public final class BgzfOutputStream extends OutputStream {
 
   @Override
   public void close() throws IOException {
+    close(true);
+  }
+
+  /**
+   * Closes without the EOF marker: for a piece of BGZF that will be copied into the middle of a larger
+   * file (an empty block mid-file is legal, but a marker there would be misleading).
+   */
+  public void closeWithoutEofMarker() throws IOException {
+    close(false);
+  }
+
+  private void close(boolean eofMarker) throws IOException {
     if (closed) {
       return;
     }
     closed = true;
     try {
       endBlock();
-      out.write(Bgzf.eofBlock());
+      if (eofMarker) {
+        out.write(Bgzf.eofBlock());
+      }
       out.flush();
     } finally {
       deflater.close();

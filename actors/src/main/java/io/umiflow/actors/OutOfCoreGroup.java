@@ -1,0 +1,515 @@
+package io.umiflow.actors;
+
+import io.umiflow.assign.Assignment;
+import io.umiflow.assign.IntSort;
+import io.umiflow.assign.UmiAssigner;
+import io.umiflow.assign.UmiAssignmentException;
+import io.umiflow.assign.UmiSet;
+import io.umiflow.assign.Workspace;
+import io.umiflow.codec.BamRecord;
+import io.umiflow.codec.BgzfOutputStream;
+import io.umiflow.codec.TagEditor;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.PriorityQueue;
+
+/**
+ * Groups one position group that the grouper streamed to a spill file, within a fixed number of bytes
+ * whatever the group's size. Gives the same molecules, order and flags as the in-memory path:
+ *
+ * <ol>
+ *   <li>{@link #assign()}: reads the file once, filtering templates as usual, and keeps only the distinct
+ *       (library and cell, orientation, UMI) entries with their counts; assigns molecules from those
+ *       weighted entries, one library x cell x orientation subgroup at a time (assignment depends only on
+ *       the multiset of UMIs, which the property tests of {@code assign} pin down).</li>
+ *   <li>{@link #writeRuns()}: reads the file again, tags each kept template with its molecule, strand and
+ *       duplicate score, and writes sorted runs of bounded size (molecule, strand, read name).</li>
+ *   <li>{@link #merge(long)}: merges the runs (in several levels when there are many) into the group's
+ *       output, compressed into a file that the writer copies into place; marks duplicates and counts
+ *       families on the way, since families arrive contiguous and in name order.</li>
+ * </ol>
+ *
+ * <p>Memory: {@code limit} bytes for the entry index, one subgroup's assignment, a run buffer or the merge
+ * cursors. When the distinct entries alone do not fit, the job fails naming the locus.
+ */
+final class OutOfCoreGroup {
+  /** What one open run costs while merging: its BGZF input buffers and entry buffer. */
+  private static final long CURSOR_BYTES = 256L << 10;
+  private static final int MAX_FAN_IN = 64;
+  private static final int CHUNK_BYTES_MAX = 8 << 20;
+
+  private final SpilledGroup group;
+  private final GroupSettings settings;
+  private final TemplateClassifier classifier;
+  private final UmiAssigner assigner;
+  private final boolean paired;
+  private final long limit;
+  private final SpillFolder folder;
+  private final String locus;
+  private final BatchMetrics metrics = new BatchMetrics();
+  private final byte[] assignTag;
+  private final String source;
+
+  // pass 1: distinct entries; key = partition id (4), flags (1), UMI bytes
+  private ByteKeyIndex partitions = new ByteKeyIndex();
+  private ByteKeyIndex entries = new ByteKeyIndex();
+  private int[] weight = new int[1024];
+  private int[] entryMolecule;
+  private boolean[] entryB;
+  private long molecules;
+  private byte[] key = new byte[64];
+  private int keyLength;
+
+  // the chunk of templates being read, viewed as a Batch
+  private byte[] data;
+  private int[] r1 = new int[1024];
+  private int[] r2 = new int[1024];
+  private boolean[] early = new boolean[1024];
+  private long[] recNo = new long[1024];
+
+  // pass 2 and merge
+  private long[] bestScore;
+  private final List<Path> runs = new ArrayList<>();
+
+  OutOfCoreGroup(SpilledGroup group, GroupSettings settings, TemplateClassifier classifier, UmiAssigner assigner,
+                 long limit, SpillFolder folder, String locus) {
+    this.group = group;
+    this.settings = settings;
+    this.classifier = classifier;
+    this.assigner = assigner;
+    this.paired = settings.strategy() == io.umiflow.assign.Strategy.PAIRED;
+    this.limit = limit;
+    this.folder = folder;
+    this.locus = locus;
+    this.assignTag = settings.assignTag().getBytes(StandardCharsets.US_ASCII);
+    this.source = settings.inputIsStdin() ? "standard input" : settings.input();
+    this.data = new byte[(int) Math.max(1 << 16, Math.min(CHUNK_BYTES_MAX, limit / 8))];
+  }
+
+  BatchMetrics metrics() {
+    return metrics;
+  }
+
+  /** Pass 1 and assignment; returns the group's molecule count (ids 0..count-1, local to the group). */
+  long assign() throws IOException {
+    try (SpillFile.Cursor in = new SpillFile.Cursor(group.file())) {
+      Batch chunk;
+      while ((chunk = readChunk(in)) != null) {
+        classifier.ensure(chunk.templates());
+        for (int t = 0; t < chunk.templates(); t++) {
+          if (keep(chunk, t)) {
+            int e = entries.add(key, 0, keyLength);
+            if (e == weight.length) {
+              weight = Arrays.copyOf(weight, weight.length * 2);
+            }
+            weight[e]++;
+          }
+        }
+        checkMemory(indexBytes(), "its distinct UMIs");
+      }
+    }
+    assignEntries();
+    return molecules;
+  }
+
+  /** Filters template {@code t} (counting it), and for a kept one builds its entry key; true when kept. */
+  private boolean keep(Batch b, int t) {
+    int category = classifier.classify(b, t);
+    int recs = (b.r1()[t] >= 0 ? 1 : 0) + (b.r2()[t] >= 0 ? 1 : 0);
+    if (category != TemplateClassifier.KEEP) {
+      if (countFilters) {
+        switch (category) {
+          case TemplateClassifier.NON_PF -> metrics.discardedNonPf += recs;
+          case TemplateClassifier.POOR_ALIGNMENT -> metrics.discardedPoorAlignment += recs;
+          case TemplateClassifier.NS_IN_UMI -> metrics.discardedNsInUmi += recs;
+          default -> metrics.discardedUmisTooShort += recs;
+        }
+      }
+      return false;
+    }
+    if (countFilters) {
+      metrics.accepted += recs;
+    }
+    byte[] d = b.data();
+    // the partition: library, then cell barcode (absent sorts first)
+    int cellLen = classifier.cellLen[t];
+    ensureKey(8 + Math.max(0, cellLen));
+    BamRecord.putI32(key, 0, classifier.library[t]);
+    BamRecord.putI32(key, 4, cellLen);
+    if (cellLen > 0) {
+      System.arraycopy(d, classifier.cellOff[t], key, 8, cellLen);
+    }
+    int partition = partitions.add(key, 0, 8 + Math.max(0, cellLen));
+    int umiLen = classifier.umiLen[t];
+    ensureKey(5 + umiLen);
+    BamRecord.putI32(key, 0, partition);
+    int r1 = b.r1()[t];
+    int r2 = b.r2()[t];
+    boolean r1Reverse = r1 >= 0 && (BamRecord.flag(d, r1) & BamRecord.FLAG_REVERSE) != 0;
+    boolean r2Reverse = r2 >= 0 && (BamRecord.flag(d, r2) & BamRecord.FLAG_REVERSE) != 0;
+    // what the strategy looks at: the R1 end for paired UMIs, the pair orientation otherwise
+    key[4] = (byte) (paired ? (b.r1Earlier()[t] ? 4 : 0) : ((r1Reverse ? 2 : 0) | (r2Reverse ? 1 : 0)));
+    System.arraycopy(d, classifier.umiOff[t], key, 5, umiLen);
+    keyLength = 5 + umiLen;
+    return true;
+  }
+
+  /** Filter counts are taken in pass 1 only. */
+  private boolean countFilters = true;
+
+  private void ensureKey(int n) {
+    if (key.length < n) {
+      key = Arrays.copyOf(key, Math.max(n, key.length * 2));
+    }
+  }
+
+  private long indexBytes() {
+    return partitions.retainedBytes() + entries.retainedBytes() + (weight == null ? 0 : 4L * weight.length)
+        + chunkBytes();
+  }
+
+  private long chunkBytes() {
+    return data.length + 21L * r1.length + classifier.retainedBytes();
+  }
+
+  private void checkMemory(long bytes, String what) {
+    if (bytes > limit) {
+      throw new JobFailure("the position group at " + locus + " (" + group.templates() + " templates, "
+          + entries.size() + " distinct UMIs so far) needs " + (bytes >> 20) + " MiB for " + what
+          + " even out of core, more than the " + (limit >> 20) + " MiB it may use; raise --memory");
+    }
+  }
+
+  /** Assigns every library x cell x orientation subgroup in the in-memory path's order. */
+  private void assignEntries() {
+    int n = entries.size();
+    entryMolecule = new int[n];
+    entryB = new boolean[n];
+    // subgroups in order: partition (library, then cell), then orientation code (paired: one subgroup)
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    byte[] keys = entries.arena();
+    int[] sorted = IntSort.sort(order, n, new int[n], (x, y) -> compareSubgroups(keys, x, y));
+    UmiSet umis = new UmiSet();
+    Workspace ws = new Workspace();
+    Assignment out = new Assignment();
+    long base = 0;
+    for (int s = 0; s < n; ) {
+      int e = s + 1;
+      while (e < n && compareSubgroups(keys, sorted[s], sorted[e]) == 0) {
+        e++;
+      }
+      umis.clear();
+      int maxLen = 0;
+      for (int i = s; i < e; i++) {
+        int id = sorted[i];
+        int start = entries.start(id);
+        int len = entries.end(id) - start - 5;
+        maxLen = Math.max(maxLen, len);
+        byte flags = keys[start + 4];
+        umis.add(keys, start + 5, len, (flags & 2) != 0, (flags & 1) != 0, (flags & 4) != 0, weight[id]);
+      }
+      int m = e - s;
+      checkMemory(indexBytes() + 5L * n + 8L * n + Workspace.estimateBytes(m, m, maxLen)
+          + 2 * umis.retainedBytes() + 10L * m, "assigning its UMIs");
+      try {
+        assigner.assign(umis, ws, out);
+      } catch (UmiAssignmentException ex) {
+        throw new JobFailure(source + ": the position group at " + locus + ": " + ex.getMessage());
+      }
+      for (int i = s; i < e; i++) {
+        entryMolecule[sorted[i]] = (int) (base + out.molecule(i - s));
+        entryB[sorted[i]] = out.bStrand(i - s);
+      }
+      base += out.moleculeCount();
+      s = e;
+    }
+    molecules = base;
+    metrics.molecules = base;
+    weight = null;
+  }
+
+  /** Partition (library, then cell with "none" first, then bytes), then orientation code. */
+  private int compareSubgroups(byte[] keys, int x, int y) {
+    int xs = entries.start(x);
+    int ys = entries.start(y);
+    int px = BamRecord.i32(keys, xs);
+    int py = BamRecord.i32(keys, ys);
+    if (px != py) {
+      byte[] p = partitions.arena();
+      int a = partitions.start(px);
+      int b = partitions.start(py);
+      int c = Integer.compare(BamRecord.i32(p, a), BamRecord.i32(p, b));
+      if (c != 0) {
+        return c;
+      }
+      int la = BamRecord.i32(p, a + 4);
+      int lb = BamRecord.i32(p, b + 4);
+      if (la < 0 || lb < 0) {
+        return Integer.compare(la, lb);
+      }
+      return Arrays.compareUnsigned(p, a + 8, a + 8 + la, p, b + 8, b + 8 + lb);
+    }
+    return paired ? 0 : Byte.compare(keys[xs + 4], keys[ys + 4]);
+  }
+
+  /**
+   * Pass 2: every kept template with its molecule, strand and duplicate score, in sorted runs of bounded
+   * size. Deletes the spill file afterwards.
+   */
+  void writeRuns() throws IOException {
+    countFilters = false;
+    bestScore = settings.markDuplicates() ? new long[(int) Math.min(Integer.MAX_VALUE - 16, 2 * molecules)] : null;
+    if (bestScore != null) {
+      Arrays.fill(bestScore, Long.MIN_VALUE);
+    }
+    long fixed = indexBytes() + 5L * entries.size() + (bestScore == null ? 0 : 8L * bestScore.length);
+    long runBytes = settings.spillRunBytes() > 0 ? settings.spillRunBytes()
+        : Math.min(256L << 20, (limit - fixed) / 2);
+    checkMemory(fixed + 2 * Math.max(runBytes, 1 << 16), "sorting its templates");
+    byte[] run = new byte[(int) Math.max(1 << 16, runBytes)];
+    int[] offsets = new int[1024];
+    int runUsed = 0;
+    int runEntries = 0;
+    try (SpillFile.Cursor in = new SpillFile.Cursor(group.file())) {
+      Batch chunk;
+      while ((chunk = readChunk(in)) != null) {
+        classifier.ensure(chunk.templates());
+        byte[] d = chunk.data();
+        for (int t = 0; t < chunk.templates(); t++) {
+          if (!keep(chunk, t)) {
+            continue;
+          }
+          int e = entries.find(key, 0, keyLength);
+          int molecule = entryMolecule[e];
+          boolean b = entryB[e];
+          int a = chunk.r1()[t];
+          int z = chunk.r2()[t];
+          long score = 0;
+          if (bestScore != null) {
+            score = Processor.duplicateScore(d, a) + Processor.duplicateScore(d, z);
+            int family = 2 * molecule + (b ? 1 : 0);
+            bestScore[family] = Math.max(bestScore[family], score);
+          }
+          int size = SpillFile.HEADER + (a >= 0 ? BamRecord.totalSize(d, a) : 0) + (z >= 0 ? BamRecord.totalSize(d, z) : 0);
+          if (runUsed + size > run.length && runEntries > 0) {
+            writeRun(run, offsets, runEntries);
+            runUsed = 0;
+            runEntries = 0;
+          }
+          if (size > run.length) {
+            run = new byte[size];
+          }
+          if (runEntries == offsets.length) {
+            offsets = Arrays.copyOf(offsets, offsets.length * 2);
+          }
+          offsets[runEntries++] = runUsed;
+          runUsed += SpillFile.write(run, runUsed, d, a, z, chunk.r1Earlier()[t], chunk.recordNumber()[t], molecule, b,
+              score);
+        }
+      }
+    }
+    if (runEntries > 0) {
+      writeRun(run, offsets, runEntries);
+    }
+    Files.deleteIfExists(group.file());
+    entries = null;
+    partitions = null;
+    entryMolecule = null;
+    entryB = null;
+    data = new byte[1];
+  }
+
+  private void writeRun(byte[] run, int[] offsets, int n) throws IOException {
+    int[] sorted = IntSort.sort(offsets, n, new int[n], (x, y) -> SpillFile.compareEntries(run, x, run, y));
+    Path path = folder.newFile("run");
+    try (SpillFile.Appender out = new SpillFile.Appender(path, settings.deflateBackend())) {
+      for (int i = 0; i < n; i++) {
+        out.appendRaw(run, sorted[i]);
+      }
+    }
+    runs.add(path);
+  }
+
+  /**
+   * Merges the runs into the group's output: records with their molecule ids ({@code base} onwards) and
+   * duplicate flags, BGZF-compressed at the output's level into a file for the writer. Works within
+   * {@code mergeLimit} bytes (the duplicate scores plus one cursor per run merged at once).
+   */
+  Path merge(long base, long mergeLimit) throws IOException {
+    long free = mergeLimit - (bestScore == null ? 0 : 8L * bestScore.length) - (1 << 20);
+    int fanIn = (int) Math.max(2, Math.min(MAX_FAN_IN, free / CURSOR_BYTES));
+    while (runs.size() > fanIn) {
+      List<Path> some = new ArrayList<>(runs.subList(0, fanIn));
+      runs.subList(0, fanIn).clear();
+      Path merged = folder.newFile("run");
+      try (SpillFile.Appender out = new SpillFile.Appender(merged, settings.deflateBackend())) {
+        mergeRuns(some, c -> out.append(c));
+      }
+      runs.add(merged);
+    }
+    Path output = folder.newFile("output");
+    OutputEncoder encoder = new OutputEncoder(output, base);
+    try (encoder) {
+      mergeRuns(new ArrayList<>(runs), encoder);
+    }
+    runs.clear();
+    metrics.recordsOut = encoder.records;
+    return output;
+  }
+
+  private interface EntrySink {
+    void accept(SpillFile.Cursor c) throws IOException;
+  }
+
+  /** Streams the entries of {@code paths} in order into {@code sink}, deleting each run once read. */
+  private static void mergeRuns(List<Path> paths, EntrySink sink) throws IOException {
+    PriorityQueue<SpillFile.Cursor> heads = new PriorityQueue<>(
+        (a, b) -> SpillFile.compareEntries(a.buf, 0, b.buf, 0));
+    List<SpillFile.Cursor> open = new ArrayList<>();
+    try {
+      for (Path p : paths) {
+        SpillFile.Cursor c = new SpillFile.Cursor(p);
+        open.add(c);
+        if (c.next()) {
+          heads.add(c);
+        }
+      }
+      while (!heads.isEmpty()) {
+        SpillFile.Cursor c = heads.poll();
+        sink.accept(c);
+        if (c.next()) {
+          heads.add(c);
+        }
+      }
+    } finally {
+      for (SpillFile.Cursor c : open) {
+        c.close();
+      }
+      for (Path p : paths) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** Writes merged entries as output records; counts families and marks duplicates as they pass. */
+  private final class OutputEncoder implements EntrySink, AutoCloseable {
+    private final BgzfOutputStream out;
+    private final long base;
+    private final byte[] value = new byte[24];
+    private byte[] record = new byte[1 << 12];
+    private long family = -1;
+    private int familySize;
+    private boolean bestSeen;
+    long records;
+
+    OutputEncoder(Path path, long base) throws IOException {
+      this.out = new BgzfOutputStream(new BufferedOutputStream(Files.newOutputStream(path), 1 << 16),
+          settings.compressionLevel(), settings.deflateBackend());
+      this.base = base;
+    }
+
+    @Override
+    public void accept(SpillFile.Cursor c) throws IOException {
+      long f = 2L * c.molecule() + (c.bStrand() ? 1 : 0);
+      if (f != family) {
+        if (familySize > 0) {
+          metrics.addFamily(familySize);
+        }
+        family = f;
+        familySize = 0;
+        bestSeen = false;
+      }
+      familySize++;
+      boolean duplicate = false;
+      if (bestScore != null) {
+        // in name order within the family, the first template with the best score is the one kept
+        duplicate = bestSeen || c.score() != bestScore[(int) f];
+        bestSeen |= !duplicate;
+      }
+      int vlen = Processor.formatId(base + c.molecule(), paired, c.bStrand(), value);
+      for (int r = 0; r < 2; r++) {
+        int rec = r == 0 ? c.r1() : c.r2();
+        if (rec < 0) {
+          continue;
+        }
+        int room = TagEditor.maxEditedSize(c.buf, rec, vlen);
+        if (record.length < room) {
+          record = new byte[Math.max(room, record.length * 2)];
+        }
+        int n = TagEditor.copyWithStringTag(c.buf, rec, (char) assignTag[0], (char) assignTag[1], value, vlen,
+            record, 0);
+        if (bestScore != null) {
+          int flag = BamRecord.flag(record, 0);
+          BamRecord.setFlag(record, 0, duplicate ? flag | BamRecord.FLAG_DUPLICATE : flag & ~BamRecord.FLAG_DUPLICATE);
+        }
+        out.write(record, 0, n);
+        records++;
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (familySize > 0) {
+        metrics.addFamily(familySize);
+        familySize = 0;
+      }
+      out.closeWithoutEofMarker();
+    }
+  }
+
+  /** Reads the next templates of the file into the chunk buffer, viewed as a one-group batch; null at the end. */
+  private Batch readChunk(SpillFile.Cursor in) throws IOException {
+    int n = 0;
+    int used = 0;
+    int records = 0;
+    while (true) {
+      if (!pending) {
+        if (!in.next()) {
+          break;
+        }
+        pending = true;
+      }
+      int size = in.recordBytes();
+      if (used + size > data.length) {
+        if (n > 0) {
+          break;
+        }
+        data = new byte[size]; // one template larger than the chunk
+      }
+      if (n == r1.length) {
+        int cap = n * 2;
+        r1 = Arrays.copyOf(r1, cap);
+        r2 = Arrays.copyOf(r2, cap);
+        early = Arrays.copyOf(early, cap);
+        recNo = Arrays.copyOf(recNo, cap);
+      }
+      System.arraycopy(in.buf, SpillFile.HEADER, data, used, size);
+      int a = in.r1();
+      int z = in.r2();
+      r1[n] = a < 0 ? -1 : used + a - SpillFile.HEADER;
+      r2[n] = z < 0 ? -1 : used + z - SpillFile.HEADER;
+      records += (a >= 0 ? 1 : 0) + (z >= 0 ? 1 : 0);
+      early[n] = in.r1Earlier();
+      recNo[n] = in.recordNumber();
+      used += size;
+      n++;
+      pending = false;
+    }
+    if (n == 0) {
+      return null;
+    }
+    return new Batch(group.seq(), data, used, n, r1, r2, early, recNo, 1, new int[] {0, n}, records, 0);
+  }
+
+  /** The cursor holds an entry not yet copied into a chunk. */
+  private boolean pending;
+}

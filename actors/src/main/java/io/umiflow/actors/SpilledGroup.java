@@ -1,0 +1,10 @@
+package io.umiflow.actors;
+
+import java.nio.file.Path;
+
+/**
+ * A position group too large for memory, as the grouper hands it to a processor: its templates in a spill
+ * file, in input order. It takes batch number {@code seq} in the output order, like any batch, and holds
+ * {@code credit} bytes of the batches account, reserved for its out-of-core grouping, until written.
+ */
+record SpilledGroup(long seq, Path file, long templates, long records, String locus, long credit) {}
