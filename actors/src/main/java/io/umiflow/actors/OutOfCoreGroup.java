@@ -275,7 +275,7 @@ final class OutOfCoreGroup {
     long runBytes = settings.spillRunBytes() > 0 ? settings.spillRunBytes()
         : Math.min(256L << 20, (limit - fixed) / 2);
     checkMemory(fixed + 2 * Math.max(runBytes, 1 << 16), "sorting its templates");
-    byte[] run = new byte[(int) Math.max(1 << 16, runBytes)];
+    byte[] run = new byte[(int) Math.max(settings.spillRunBytes() > 0 ? 1024 : 1 << 16, runBytes)];
     int[] offsets = new int[1024];
     int runUsed = 0;
     int runEntries = 0;
