@@ -206,6 +206,19 @@ class EmbeddingTest {
     assertEquals(1, tempFiles(dir), "the writer works on a temporary file");
   }
 
+  private static void awaitSpillFolder(Path dir) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+        if (files.anyMatch(p -> p.getFileName().toString().startsWith(".umiflow-spill-"))) {
+          return;
+        }
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError("no spill folder appeared");
+  }
+
   @Test
   void stoppingTheJob_orTheHostSystem_removesTemporaryOutput() throws Exception {
     for (boolean wholeSystem : new boolean[] {false, true}) {
@@ -215,10 +228,12 @@ class EmbeddingTest {
       try (StalledInput input = new StalledInput(dir)) {
         TestProbe<GroupJob.Event> events = host.createTestProbe();
         ActorRef<GroupJob.Command> job = host.spawn(GroupJob.create());
+        // every group open at a chunk's end spills, so a spill file is open when the input stalls
         job.tell(new GroupJob.Start(settings(64L << 20).toBuilder().input(input.fifo.toString())
-            .output(out.toString()).threads(1).build(), events.getRef()));
+            .output(out.toString()).threads(1).spillThreshold(1).tmpDir(dir.toString()).build(), events.getRef()));
         events.expectMessageClass(GroupJob.Started.class, Duration.ofSeconds(30));
         awaitTempFile(dir); // the writer opens it on its own thread, just after Started
+        awaitSpillFolder(dir);
         input.releaseLater();
         if (wholeSystem) {
           host.shutdownTestKit(); // the host shutting down: CoordinatedShutdown stops every actor
@@ -228,6 +243,10 @@ class EmbeddingTest {
         }
       }
       assertEquals(0, tempFiles(dir), "temporary output left after stopping");
+      try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+        assertTrue(files.noneMatch(p -> p.getFileName().toString().startsWith(".umiflow-spill-")),
+            "spill folder left after stopping");
+      }
       assertTrue(!java.nio.file.Files.exists(out), "a stopped job must not leave a final output");
     }
   }

@@ -189,6 +189,8 @@ class CliTest {
         {"group", "-i", input.toString(), "-o", out.toString(), "-s", "edit", "--memory", "100m"},
         {"group", "-i", input.toString(), "-o", out.toString(), "-s", "edit", "--compression-level", "12"},
         {"group", "-i", input.toString(), "-o", out.toString()},
+        {"group", "-i", input.toString(), "-o", out.toString(), "-s", "edit", "--tmp-dir", dir.resolve("none").toString()},
+        {"group", "-i", input.toString(), "-o", out.toString(), "-s", "edit", "--spill-threshold", "lots"},
     };
     for (String[] c : cases) {
       Run r = run(c);

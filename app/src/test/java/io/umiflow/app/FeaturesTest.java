@@ -1,5 +1,7 @@
 package io.umiflow.app;
 
+import io.umiflow.app.simulate.SimulationParameters;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -171,5 +173,47 @@ class FeaturesTest {
     BamHeader h = bam.header();
     assertTrue(h.text().contains("@PG\tID:umiflow"));
     assertEquals("0\t0\t0\t0\t0", Files.readAllLines(metrics).get(1));
+  }
+
+  @Test
+  void amplicon_spilledOutOfCore_sameRecordsAndMetricsAsInMemory() throws IOException {
+    // two amplicon loci of 6,000 templates each, two libraries, three cells, duplex UMIs marked as duplicates
+    SimulationParameters base = TestBams.params(23, 20_000);
+    SimulationParameters p = new SimulationParameters(base.seed(), base.records(), base.contigs(), base.contigLength(),
+        base.readLength(), base.insertMean(), base.insertSd(), base.familyMean(), base.familySigma(),
+        base.largeFamilyRate(), base.largeFamilySize(), base.umiLength(), base.umiErrorRate(), base.nRate(), true,
+        base.softClipRate(), base.libraries(), base.cells(), base.mapq0Rate(), base.unmappedMateRate(),
+        base.unmappedRate(), base.secondaryRate(), base.supplementaryRate(), base.qcFailRate(), base.chimeraRate(),
+        2, 6_000);
+    Path amplicon = TestBams.simulate(dir, "amplicon.bam", p);
+    Path spill = java.nio.file.Files.createDirectory(dir.resolve("spill"));
+    for (String strategy : new String[] {"adjacency", "paired"}) {
+      List<String> common = List.of("group", "-i", amplicon.toString(), "-s", strategy, "--mark-duplicates",
+          "--threads", "2", "-q");
+      Path memory = dir.resolve(strategy + "-memory.bam");
+      Path spilled = dir.resolve(strategy + "-spilled.bam");
+      List<String> a = new ArrayList<>(common);
+      a.addAll(List.of("-o", memory.toString(), "--grouping-metrics", memory + ".txt"));
+      List<String> b = new ArrayList<>(common);
+      b.remove("-q"); // the summary says how many groups spilled
+      b.addAll(List.of("-o", spilled.toString(), "--grouping-metrics", spilled + ".txt", "--spill-threshold", "256k",
+          "--tmp-dir", spill.toString()));
+      CliTest.Run r1 = CliTest.run(a.toArray(String[]::new));
+      assertEquals(0, r1.code(), r1.err());
+      CliTest.Run r2 = CliTest.run(b.toArray(String[]::new));
+      assertEquals(0, r2.code(), r2.err());
+      assertTrue(r2.err().contains("grouped out of core"), r2.err());
+      List<byte[]> x = TestBams.read(memory).records();
+      List<byte[]> y = TestBams.read(spilled).records();
+      assertEquals(x.size(), y.size());
+      for (int i = 0; i < x.size(); i++) {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(x.get(i), y.get(i), strategy + ": record " + i);
+      }
+      assertEquals(java.nio.file.Files.readString(Path.of(memory + ".txt")),
+          java.nio.file.Files.readString(Path.of(spilled + ".txt")));
+      try (java.util.stream.Stream<Path> left = java.nio.file.Files.list(spill)) {
+        assertEquals(0, left.count(), "spill files left behind");
+      }
+    }
   }
 }
