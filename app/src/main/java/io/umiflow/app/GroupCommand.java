@@ -125,8 +125,8 @@ final class GroupCommand implements Callable<Integer> {
   @Option(names = "--tmp-dir", paramLabel = "DIR",
       description = "Folder for the temporary files of position groups too large for memory (default: the "
           + "output's folder, or the system's temporary folder when writing to standard output). Such a group "
-          + "needs about a quarter of its BAM size there, twice over at its peak. Removed at the end, however "
-          + "the run ends. The output's own temporary file always sits beside the output.")
+          + "needs about twice its compressed size there at its peak. Removed however the run ends. The "
+          + "output's own temporary file always sits beside the output.")
   String tmpDir;
 
   @Option(names = "--spill-threshold", paramLabel = "SIZE",
