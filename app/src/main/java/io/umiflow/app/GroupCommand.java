@@ -174,12 +174,7 @@ final class GroupCommand implements Callable<Integer> {
   }
 
   private GroupSettings settings() {
-    long ceiling = memory == null ? MemorySize.defaultCeiling() : MemorySize.parse(memory);
-    if (ceiling < MemorySize.MINIMUM) {
-      throw new IllegalArgumentException("--memory " + memory + " is below the minimum of 256m");
-    }
-    long heap = Runtime.getRuntime().maxMemory();
-    long budget = MemorySize.ledgerBudget(Math.min(heap, ceiling));
+    long budget = MemorySize.budgetFor(memory);
     return GroupSettings.builder()
         .input(input)
         .output(output)

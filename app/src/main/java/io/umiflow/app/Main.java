@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.VersionProvider.class,
     description = "Groups sequencing reads into source molecules by position and UMI, within a hard memory budget.",
-    subcommands = {GroupCommand.class, SimulateCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {GroupCommand.class, SimulateCommand.class, ClusterCommand.class, CohortCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

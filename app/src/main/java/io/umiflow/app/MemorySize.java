@@ -63,6 +63,18 @@ final class MemorySize {
   }
 
   /**
+   * The ledger budget for {@code --memory} (null for the default ceiling), from the heap this JVM actually
+   * has (the launcher derives it from the same option). Throws IllegalArgumentException below the minimum.
+   */
+  static long budgetFor(String memory) {
+    long ceiling = memory == null ? defaultCeiling() : parse(memory);
+    if (ceiling < MINIMUM) {
+      throw new IllegalArgumentException("--memory " + memory + " is below the minimum of 256m");
+    }
+    return ledgerBudget(Math.min(Runtime.getRuntime().maxMemory(), ceiling));
+  }
+
+  /**
    * The ledger's budget for a process whose heap is {@code maxHeap}: 45% of it. The rest is headroom for
    * garbage not yet collected, Akka, htsjdk's header objects and the collector's own work.
    */

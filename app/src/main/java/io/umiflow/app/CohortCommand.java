@@ -1,0 +1,209 @@
+package io.umiflow.app;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Props;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.typed.Cluster;
+import io.umiflow.cluster.ClusterNode;
+import io.umiflow.cluster.Cohort;
+import io.umiflow.cluster.Manifest;
+import io.umiflow.cluster.SampleEvent;
+import io.umiflow.cluster.SampleWork;
+import io.umiflow.codec.Bgzf;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code umiflow cohort}: submits a cohort to a running cluster and waits for every sample's outcome. */
+@Command(name = "cohort", mixinStandardHelpOptions = true,
+    description = {
+        "Group every sample of a cohort on a umiflow cluster (nodes started with 'umiflow cluster node') and "
+            + "wait until each has completed or failed. Exits 0 only if every sample completed.",
+        "",
+        "The manifest is tab-separated, one sample per line: sample id, input BAM, output BAM, then optional "
+            + "option=value fields with 'umiflow group' option names (strategy, edits, min-map-q, "
+            + "include-non-pf-reads, raw-tag, assign-tag, cell-tag, min-umi-length, mark-duplicates, "
+            + "compression-level, family-size-histogram, grouping-metrics, tmp-dir). Relative paths are taken "
+            + "from the manifest's folder; every node must reach them.",
+        "",
+        "A sample whose node leaves or dies is started again on another node; outputs appear only when "
+            + "complete, so a restart never leaves a partial or doubled output."})
+final class CohortCommand implements Callable<Integer> {
+  @Option(names = "--manifest", required = true, paramLabel = "TSV", description = "The cohort (see above).")
+  Path manifest;
+
+  @Mixin
+  ClusterCommand.Membership membership = new ClusterCommand.Membership();
+
+  @Option(names = "--port", defaultValue = "0", paramLabel = "PORT",
+      description = "Port of this submitting process in the cluster (default: any free port).")
+  int port;
+
+  @Option(names = {"-s", "--strategy"}, defaultValue = "adjacency", paramLabel = "STRATEGY",
+      description = "Strategy of samples that do not name one (default: ${DEFAULT-VALUE}).")
+  String strategy;
+
+  @Option(names = "--resume", description = "Skip samples whose output is already complete.")
+  boolean resume;
+
+  @Option(names = "--redrive-interval", defaultValue = "5", paramLabel = "SECONDS",
+      description = "How often unfinished samples are sent again, which restarts those whose node died "
+          + "(default: ${DEFAULT-VALUE}).")
+  double redrive;
+
+  @Option(names = "--join-timeout", defaultValue = "60", paramLabel = "SECONDS",
+      description = "Fail when no worker node is in the cluster after this long (default: ${DEFAULT-VALUE}).")
+  double joinTimeout;
+
+  @Option(names = {"-q", "--quiet"}, description = "Print only failures and the final line.")
+  boolean quiet;
+
+  @Override
+  public Integer call() {
+    PrintStream err = System.err;
+    List<SampleWork> samples;
+    try {
+      membership.validate();
+      samples = Manifest.read(manifest, Map.of("strategy", strategy));
+    } catch (IllegalArgumentException e) {
+      err.println("umiflow cohort: " + e.getMessage());
+      return 2;
+    } catch (Manifest.ManifestException e) {
+      err.println("umiflow cohort: " + e.getMessage());
+      return 2;
+    }
+    List<SampleWork> todo = new ArrayList<>();
+    for (SampleWork s : samples) {
+      if (resume && complete(Paths.get(s.output()))) {
+        if (!quiet) {
+          err.println("umiflow cohort: " + s.sampleId() + ": skipped, " + s.output() + " is complete");
+        }
+      } else {
+        todo.add(s);
+      }
+    }
+    if (todo.isEmpty()) {
+      err.printf("umiflow cohort: all %d samples were already complete%n", samples.size());
+      return 0;
+    }
+    ClusterCommand.initLogging("ERROR");
+    ActorSystem<Void> system;
+    try {
+      system = ClusterNode.start(new ClusterNode.Options(membership.host, port, membership.seedNodes, false, null,
+          ClusterCommand.LOGGING + "akka.loglevel = ERROR\n"));
+    } catch (RuntimeException e) {
+      err.println("umiflow cohort: cannot join the cluster (" + e.getMessage() + ")");
+      return 1;
+    }
+    CompletableFuture<Cohort.Finished> finished = new CompletableFuture<>();
+    ActorRef<Cohort.Report> listener = system.systemActorOf(Behaviors.receive(Cohort.Report.class)
+        .onAnyMessage(r -> {
+          if (r instanceof Cohort.SampleReport s) {
+            print(s.event(), err);
+          } else if (r instanceof Cohort.Finished f) {
+            finished.complete(f);
+          }
+          return Behaviors.same();
+        }).build(), "cohort-listener", Props.empty());
+    system.systemActorOf(Cohort.create(todo, ClusterNode.proxy(system), listener,
+        Duration.ofMillis((long) (redrive * 1000))), "cohort", Props.empty());
+    if (!quiet) {
+      err.printf("umiflow cohort: %d samples sent to the cluster at %s%n", todo.size(),
+          String.join(",", membership.seedNodes));
+    }
+    Cohort.Finished result;
+    try {
+      result = await(finished, system, err);
+    } catch (IllegalStateException e) {
+      err.println("umiflow cohort: " + e.getMessage());
+      ClusterCommand.leave(system);
+      return 1;
+    }
+    ClusterCommand.leave(system);
+    List<String> failed = new ArrayList<>();
+    result.outcomes().forEach((id, e) -> {
+      if (!(e instanceof SampleEvent.Completed)) {
+        failed.add(id);
+      }
+    });
+    err.printf("umiflow cohort: %d of %d samples completed%s%n", todo.size() - failed.size(), todo.size(),
+        failed.isEmpty() ? "" : "; failed: " + String.join(", ", failed));
+    return failed.isEmpty() ? 0 : 1;
+  }
+
+  /** Waits for the cohort, failing if no worker node has joined within the join timeout. */
+  private Cohort.Finished await(CompletableFuture<Cohort.Finished> finished, ActorSystem<Void> system, PrintStream err) {
+    long deadline = System.nanoTime() + (long) (joinTimeout * 1e9);
+    while (true) {
+      try {
+        return finished.get(1, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        boolean workers = Cluster.get(system).state().getMembers().iterator().hasNext()
+            && java.util.stream.StreamSupport.stream(Cluster.get(system).state().getMembers().spliterator(), false)
+                .anyMatch(m -> m.hasRole(ClusterNode.WORKER_ROLE));
+        if (workers) {
+          deadline = Long.MAX_VALUE; // joined: wait for the samples however long they take
+        } else if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("no worker node joined within " + joinTimeout + " s (seed nodes "
+              + String.join(",", membership.seedNodes) + "); start them with 'umiflow cluster node'");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted");
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException(e.getCause().getMessage());
+      }
+    }
+  }
+
+  private void print(SampleEvent e, PrintStream err) {
+    if (e instanceof SampleEvent.Failed f) {
+      err.println("umiflow cohort: " + f.sampleId() + ": FAILED on " + f.node() + ": " + f.reason());
+    } else if (quiet) {
+      return;
+    } else if (e instanceof SampleEvent.Started s) {
+      err.println("umiflow cohort: " + s.sampleId() + ": started on " + s.node());
+    } else if (e instanceof SampleEvent.Progress p) {
+      err.printf(Locale.ROOT, "umiflow cohort: %s: %,d records read (%,.0f/s) on %s%n", p.sampleId(), p.recordsRead(),
+          p.recordsPerSecond(), p.node());
+    } else if (e instanceof SampleEvent.Completed c) {
+      err.printf(Locale.ROOT, "umiflow cohort: %s: done on %s in %.1f s: %,d records in, %,d out, %,d molecules%n",
+          c.sampleId(), c.node(), c.wallMillis() / 1000.0, c.recordsRead(), c.recordsWritten(), c.molecules());
+    }
+  }
+
+  /** True when {@code bam} exists and ends with the BGZF end-of-file marker (the writer renames it last). */
+  static boolean complete(Path bam) {
+    if (!Files.isRegularFile(bam)) {
+      return false;
+    }
+    byte[] eof = Bgzf.eofBlock();
+    try (RandomAccessFile f = new RandomAccessFile(bam.toFile(), "r")) {
+      if (f.length() < eof.length) {
+        return false;
+      }
+      byte[] tail = new byte[eof.length];
+      f.seek(f.length() - eof.length);
+      f.readFully(tail);
+      return Arrays.equals(tail, eof);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
