@@ -81,7 +81,8 @@ class CliTest {
 
   @Test
   void help_everyCommand_printsWithoutWarnings() {
-    for (String[] args : new String[][] {{"--help"}, {"group", "--help"}, {"simulate", "--help"}}) {
+    for (String[] args : new String[][] {{"--help"}, {"group", "--help"}, {"simulate", "--help"},
+        {"cluster", "--help"}, {"cluster", "node", "--help"}, {"cohort", "--help"}}) {
       Run r = run(args);
       assertEquals(0, r.code(), String.join(" ", args));
       assertFalse(r.err().contains("WARN"), String.join(" ", args) + ": " + r.err());
@@ -275,5 +276,24 @@ class CliTest {
     for (int i = 0; i < a.size(); i++) {
       assertArrayEquals(a.get(i), b.get(i));
     }
+  }
+
+  @Test
+  void clusterCommands_badOptionsOrManifest_failBeforeJoining() throws IOException {
+    Path manifest = Files.writeString(dir.resolve("cohort.tsv"), "S1\t" + input + "\tout.bam\tstrategy=fast\n");
+    String[][] cases = {
+        {"cohort", "--manifest", manifest.toString(), "--seed-nodes", "127.0.0.1:2551"},
+        {"cohort", "--manifest", dir.resolve("none.tsv").toString(), "--seed-nodes", "127.0.0.1:2551"},
+        {"cohort", "--manifest", manifest.toString(), "--seed-nodes", "localhost"},
+        {"cluster", "node", "--seed-nodes", "127.0.0.1:x"},
+        {"cluster", "node", "--seed-nodes", "127.0.0.1:2551", "--concurrent-samples", "0"},
+        {"cohort", "--manifest", manifest.toString()},
+    };
+    for (String[] c : cases) {
+      Run r = run(c);
+      assertEquals(2, r.code(), String.join(" ", c) + ": " + r.err());
+      assertTrue(r.err().startsWith("umiflow"), r.err());
+    }
+    assertTrue(run(cases[0]).err().contains("cohort.tsv:1: unknown strategy 'fast'"));
   }
 }

@@ -47,7 +47,9 @@ public final class ClusterNode {
         + "akka.remote.artery.canonical.port = " + o.port() + "\n"
         + "akka.cluster.seed-nodes = " + seeds + "\n"
         + "akka.cluster.roles = [" + (o.worker() ? WORKER_ROLE : SUBMITTER_ROLE) + "]\n";
-    return ConfigFactory.parseString(o.extra() == null ? "" : o.extra())
+    // system properties (-Dakka...) override everything, as they would in ConfigFactory.load()
+    return ConfigFactory.defaultOverrides()
+        .withFallback(ConfigFactory.parseString(o.extra() == null ? "" : o.extra()))
         .withFallback(ConfigFactory.parseString(text))
         .withFallback(ConfigFactory.parseResources(ClusterNode.class, "/umiflow-cluster.conf"))
         .withFallback(ConfigFactory.load())
