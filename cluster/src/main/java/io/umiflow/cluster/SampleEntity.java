@@ -117,7 +117,7 @@ public final class SampleEntity extends AbstractBehavior<SampleEntity.Command> {
           .threads(settings.threads())
           .memoryBudget(settings.budgetPerSample())
           .progressMillis(settings.progressMillis())
-          .commandLine("umiflow cohort (sample " + work.sampleId() + ")"), work.options()).build();
+          .commandLine(SampleOptions.commandLine(work)), work.options()).build();
     } catch (IllegalArgumentException e) {
       return finish(new SampleEvent.Failed(work.sampleId(), node, e.getMessage()));
     }

@@ -48,6 +48,23 @@ public final class SampleOptions {
     return b;
   }
 
+  /**
+   * The {@code umiflow group} command that does what the cluster does for {@code work} (recorded in the
+   * output's @PG line, so a sample can be re-run by hand): options in name order, flags for true booleans.
+   */
+  public static String commandLine(SampleWork work) {
+    StringBuilder b = new StringBuilder("umiflow group -i ").append(work.input()).append(" -o ").append(work.output());
+    new java.util.TreeMap<>(work.options()).forEach((name, value) -> {
+      boolean flag = name.equals("mark-duplicates") || name.equals("include-non-pf-reads");
+      if (!flag) {
+        b.append(" --").append(name).append(' ').append(value);
+      } else if (Boolean.parseBoolean(value) || value.equals("yes") || value.equals("on") || value.equals("1")) {
+        b.append(" --").append(name);
+      }
+    });
+    return b.toString();
+  }
+
   private static int integer(Map.Entry<String, String> e) {
     try {
       return Integer.parseInt(e.getValue().trim());

@@ -59,4 +59,12 @@ class ManifestTest {
         () -> Manifest.read(dir.resolve("none.tsv"), Map.of()));
     assertTrue(e.getMessage().endsWith("none.tsv: no such file"), e.getMessage());
   }
+
+  @Test
+  void commandLine_isTheEquivalentGroupCommand() {
+    SampleWork w = new SampleWork("S1", "/in.bam", "/out.bam",
+        Map.of("strategy", "paired", "mark-duplicates", "true", "include-non-pf-reads", "false", "edits", "2"));
+    assertEquals("umiflow group -i /in.bam -o /out.bam --edits 2 --mark-duplicates --strategy paired",
+        SampleOptions.commandLine(w));
+  }
 }
