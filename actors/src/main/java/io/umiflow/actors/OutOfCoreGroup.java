@@ -98,7 +98,7 @@ final class OutOfCoreGroup {
 
   /** Pass 1 and assignment; returns the group's molecule count (ids 0..count-1, local to the group). */
   long assign() throws IOException {
-    try (SpillFile.Cursor in = new SpillFile.Cursor(group.file())) {
+    try (SpillFile.Cursor in = new SpillFile.Cursor(group.file(), settings.deflateBackend())) {
       Batch chunk;
       while ((chunk = readChunk(in)) != null) {
         classifier.ensure(chunk.templates());
@@ -279,7 +279,7 @@ final class OutOfCoreGroup {
     int[] offsets = new int[1024];
     int runUsed = 0;
     int runEntries = 0;
-    try (SpillFile.Cursor in = new SpillFile.Cursor(group.file())) {
+    try (SpillFile.Cursor in = new SpillFile.Cursor(group.file(), settings.deflateBackend())) {
       Batch chunk;
       while ((chunk = readChunk(in)) != null) {
         classifier.ensure(chunk.templates());
@@ -328,8 +328,34 @@ final class OutOfCoreGroup {
     data = new byte[1];
   }
 
+  /**
+   * Sorts a run like the in-memory path sorts a group: a primitive sort on (molecule, strand, position in
+   * the run) first, then names (and input order) only inside each family, where they differ.
+   */
   private void writeRun(byte[] run, int[] offsets, int n) throws IOException {
-    int[] sorted = IntSort.sort(offsets, n, new int[n], (x, y) -> SpillFile.compareEntries(run, x, run, y));
+    long[] keys = new long[n];
+    for (int i = 0; i < n; i++) {
+      int at = offsets[i];
+      keys[i] = ((long) BamRecord.i32(run, at + 13) << 32) | (run[at + 17] != 0 ? 1L << 31 : 0) | i;
+    }
+    Arrays.sort(keys);
+    int[] sorted = new int[n];
+    for (int i = 0; i < n; i++) {
+      sorted[i] = offsets[(int) (keys[i] & 0x7fffffffL)];
+    }
+    int[] scratch = new int[n];
+    for (int s = 0; s < n; ) {
+      int e = s + 1;
+      while (e < n && (keys[e] >>> 31) == (keys[s] >>> 31)) {
+        e++;
+      }
+      if (e - s > 1) {
+        int[] family = Arrays.copyOfRange(sorted, s, e);
+        int[] byName = IntSort.sort(family, e - s, scratch, (x, y) -> SpillFile.compareEntries(run, x, run, y));
+        System.arraycopy(byName, 0, sorted, s, e - s);
+      }
+      s = e;
+    }
     Path path = folder.newFile("run");
     try (SpillFile.Appender out = new SpillFile.Appender(path, settings.deflateBackend())) {
       for (int i = 0; i < n; i++) {
@@ -371,13 +397,13 @@ final class OutOfCoreGroup {
   }
 
   /** Streams the entries of {@code paths} in order into {@code sink}, deleting each run once read. */
-  private static void mergeRuns(List<Path> paths, EntrySink sink) throws IOException {
+  private void mergeRuns(List<Path> paths, EntrySink sink) throws IOException {
     PriorityQueue<SpillFile.Cursor> heads = new PriorityQueue<>(
         (a, b) -> SpillFile.compareEntries(a.buf, 0, b.buf, 0));
     List<SpillFile.Cursor> open = new ArrayList<>();
     try {
       for (Path p : paths) {
-        SpillFile.Cursor c = new SpillFile.Cursor(p);
+        SpillFile.Cursor c = new SpillFile.Cursor(p, settings.deflateBackend());
         open.add(c);
         if (c.next()) {
           heads.add(c);

@@ -99,9 +99,9 @@ final class SpillFile {
     /** Bytes of the current entry in {@link #buf}, header included. */
     int length;
 
-    Cursor(Path path) throws IOException {
+    Cursor(Path path, DeflateBackend backend) throws IOException {
       this.source = path.toString();
-      this.in = new BgzfInputStream(new BufferedInputStream(Files.newInputStream(path), BUFFER), source);
+      this.in = new BgzfInputStream(new BufferedInputStream(Files.newInputStream(path), BUFFER), source, backend);
     }
 
     /** Moves to the next entry; false at the end of the file. */

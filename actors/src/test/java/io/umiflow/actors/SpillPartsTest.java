@@ -77,7 +77,7 @@ class SpillPartsTest {
       }
       assertEquals(3000, out.templates());
     }
-    try (SpillFile.Cursor in = new SpillFile.Cursor(file)) {
+    try (SpillFile.Cursor in = new SpillFile.Cursor(file, DeflateBackend.best())) {
       for (int i = 0; i < 3000; i++) {
         assertTrue(in.next());
         assertArrayEquals(entries.get(i), Arrays.copyOf(in.buf, in.length), "entry " + i);

@@ -9,7 +9,7 @@ import java.io.InputStream;
  */
 public final class BgzfInputStream extends InputStream {
   private final BgzfBlockReader blocks;
-  private final BlockInflater inflater = new BlockInflater();
+  private final BlockInflater inflater;
   private final String source;
   private byte[] current = new byte[0];
   private int pos;
@@ -17,8 +17,14 @@ public final class BgzfInputStream extends InputStream {
 
   /** Reads the BGZF stream {@code in}; {@code source} names it in messages. */
   public BgzfInputStream(InputStream in, String source) {
+    this(in, source, DeflateBackend.JDK);
+  }
+
+  /** Reads the BGZF stream {@code in} with the given inflater backend (GKL's inflates about twice as fast). */
+  public BgzfInputStream(InputStream in, String source, DeflateBackend backend) {
     this.blocks = new BgzfBlockReader(in, source);
     this.source = source;
+    this.inflater = new BlockInflater(backend);
   }
 
   private boolean fill() throws IOException {
