@@ -164,7 +164,8 @@ public record GroupSettings(
     private long memoryBudget = 256L << 20;
     private int compressionLevel = 1;
     private String tmpDir;
-    private DeflateBackend deflateBackend = DeflateBackend.best();
+    /** Null: the best available, resolved in {@link #build()} (finding out loads GKL's native code, ~0.1 s). */
+    private DeflateBackend deflateBackend;
     private String commandLine = "";
     private long progressMillis = 5000;
     private long spillThreshold;
@@ -204,7 +205,7 @@ public record GroupSettings(
     public Builder compressionLevel(int v) { compressionLevel = v; return this; }
     /** Temporary directory. */
     public Builder tmpDir(String v) { tmpDir = v; return this; }
-    /** zlib backend. */
+    /** zlib backend (default: the best available). */
     public Builder deflateBackend(DeflateBackend v) { deflateBackend = v; return this; }
     /** Command line for the @PG record. */
     public Builder commandLine(String v) { commandLine = v; return this; }
@@ -238,7 +239,10 @@ public record GroupSettings(
       require(spillRunBytes >= 0, "the spill run size must be >= 0, got " + spillRunBytes);
       require(tmpDir == null || java.nio.file.Files.isDirectory(Paths.get(tmpDir)),
           "--tmp-dir " + tmpDir + " is not a folder");
-      require(deflateBackend != null && deflateBackend.available(), "deflate backend not available");
+      if (deflateBackend == null) {
+        deflateBackend = DeflateBackend.best();
+      }
+      require(deflateBackend.available(), "deflate backend not available");
       if (!input.equals("-") && !output.equals("-")) {
         Path in = Paths.get(input).toAbsolutePath().normalize();
         Path out = Paths.get(output).toAbsolutePath().normalize();
