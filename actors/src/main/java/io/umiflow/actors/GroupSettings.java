@@ -30,7 +30,7 @@ import java.nio.file.Paths;
  * @param commandLine         recorded in the output's {@code @PG} line
  * @param progressMillis      interval of progress events; 0 for none
  * @param spillThreshold      position groups with more record bytes than this are grouped out of core, through
- *                            files under {@code tmpDir}; 0 for automatic (a quarter of the budget for groups)
+ *                            files under {@code tmpDir}; 0 for automatic (a third of the budget for groups)
  * @param spillRunBytes       size of the sorted runs of the out-of-core path; 0 for automatic (tests set it
  *                            small to exercise many runs and multi-level merges)
  */

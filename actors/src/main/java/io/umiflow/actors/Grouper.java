@@ -97,6 +97,12 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   // giant groups
   private final SpillFolder spillFolder;
   private final long spillThreshold;
+  private final long spillTemplates;
+  /**
+   * Upper bound of what assigning one template in memory costs a processor (its workspace estimate with
+   * every UMI distinct, plus the per-template arrays around it).
+   */
+  static final int ASSIGN_BYTES_PER_TEMPLATE = 256;
   private SpillFile.Appender spill;
   private long spillRecords;
   private String spillLocus;
@@ -107,18 +113,23 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
                                   MemoryLedger.Account batchAccount, PipelineStats stats,
                                   ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> writer,
                                   List<ActorRef<Processor.Command>> processors, long targetBytes,
-                                  SpillFolder spillFolder) {
+                                  SpillFolder spillFolder, long processorShare) {
     return Behaviors.setup(ctx -> new Grouper(ctx, settings, header, readerAccount, batchAccount, stats, job, writer,
-        processors, targetBytes, spillFolder));
+        processors, targetBytes, spillFolder, processorShare));
   }
 
   private Grouper(ActorContext<Command> ctx, GroupSettings settings, BamHeader header,
                   MemoryLedger.Account readerAccount, MemoryLedger.Account batchAccount, PipelineStats stats,
                   ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> writer,
-                  List<ActorRef<Processor.Command>> processors, long targetBytes, SpillFolder spillFolder) {
+                  List<ActorRef<Processor.Command>> processors, long targetBytes, SpillFolder spillFolder,
+                  long processorShare) {
     super(ctx);
     this.spillFolder = spillFolder;
-    this.spillThreshold = settings.spillThreshold() > 0 ? settings.spillThreshold() : batchAccount.capacity() / 4;
+    // In memory, a group of B record bytes holds about 2.3-2.8 B of batch credit (arrays grown ahead, the
+    // worst-case compressed output), so a third of the account keeps it under the capacity; and assigning
+    // it must fit a worker's share plus what it may borrow, about an eighth of the account.
+    this.spillThreshold = settings.spillThreshold() > 0 ? settings.spillThreshold() : batchAccount.capacity() / 3;
+    this.spillTemplates = (processorShare + batchAccount.capacity() / 8) / ASSIGN_BYTES_PER_TEMPLATE;
     this.settings = settings;
     this.header = header;
     this.readerAccount = readerAccount;
@@ -216,7 +227,8 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
         if (spillToDispatch != null) {
           continue; // nothing is cut before the spilled group has its reserve (see reserveForSpilled)
         }
-        if (spill == null && spillFolder != null && openGroupBytes() > spillThreshold) {
+        if (spill == null && spillFolder != null
+            && (openGroupBytes() > spillThreshold || openGroupTemplates() > spillTemplates)) {
           startSpill();
         }
         if (closedBytes() >= targetBytes) {
@@ -239,6 +251,11 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
       return 0;
     }
     return completeTemplatesEnd() - templateStart(groupStart[groups - 1]);
+  }
+
+  /** Complete templates of the open (last) group. */
+  private long openGroupTemplates() {
+    return groups == 0 ? 0 : templates - groupStart[groups - 1];
   }
 
   /** End of the last complete template's records in {@code data}. */

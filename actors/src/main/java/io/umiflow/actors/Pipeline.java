@@ -63,7 +63,7 @@ final class Pipeline {
         accounts.batches().capacity() / (12L * (settings.threads() + 1))));
     ActorRef<Grouper.Command> grouper = ctx.spawn(
         Grouper.create(settings, header, accounts.reader(), accounts.batches(), stats, job, output, processors, target,
-            spillFolder),
+            spillFolder, accounts.processors().get(0).capacity()),
         "grouper", DispatcherSelector.fromConfig(WORKER_DISPATCHER));
     ctx.watch(grouper);
     return new Workers(grouper, processors);

@@ -131,8 +131,9 @@ final class GroupCommand implements Callable<Integer> {
 
   @Option(names = "--spill-threshold", paramLabel = "SIZE",
       description = "Group position groups whose records exceed SIZE out of core, through --tmp-dir "
-          + "(default: a quarter of the memory budget for groups in flight). Lower it to bound memory further; "
-          + "the output is the same either way.")
+          + "(default: a third of the memory budget for groups in flight; groups with more templates than a "
+          + "worker can assign in memory spill too). Lower it to bound memory further; the output is the same "
+          + "either way.")
   String spillThreshold;
 
   @Option(names = "--deflater", defaultValue = "auto", paramLabel = "NAME",
