@@ -28,8 +28,8 @@ import java.util.Map;
  * all but the batch's exact need. Each batch carries its exact credit to the writer, which returns it.
  * A group that can never fit the account fails the job with a clear message.
  *
- * <p>Giant groups: once the open position group holds more record bytes than the spill threshold, the
- * batch so far is sent, and the group's templates stream to a {@link SpillFile} instead of memory. When the
+ * <p>Giant groups: once the open position group holds more record bytes than the spill threshold, or more
+ * templates than a worker could assign in memory, the batch so far is sent, and the group's templates stream to a {@link SpillFile} instead of memory. When the
  * group ends it goes to a processor as a {@link SpilledGroup}, with a share of the batches account reserved
  * for its out-of-core grouping (waited for like any batch credit, so never a deadlock: every batch before it
  * returns its credit without depending on it).
