@@ -25,7 +25,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -68,8 +67,14 @@ final class CohortCommand implements Callable<Integer> {
   double redrive;
 
   @Option(names = "--join-timeout", defaultValue = "60", paramLabel = "SECONDS",
-      description = "Fail when no worker node is in the cluster after this long (default: ${DEFAULT-VALUE}).")
+      description = "Fail when fewer than --min-workers worker nodes are up after this long "
+          + "(default: ${DEFAULT-VALUE}).")
   double joinTimeout;
+
+  @Option(names = "--min-workers", defaultValue = "1", paramLabel = "N",
+      description = "Send no sample before N worker nodes are up, so that all of them get a share from the start "
+          + "(default: ${DEFAULT-VALUE}; nodes that join later take samples only when sharding rebalances).")
+  int minWorkers;
 
   @Option(names = {"-q", "--quiet"}, description = "Print only failures and the final line.")
   boolean quiet;
@@ -80,6 +85,9 @@ final class CohortCommand implements Callable<Integer> {
     List<SampleWork> samples;
     try {
       membership.validate();
+      if (minWorkers < 1) {
+        throw new IllegalArgumentException("--min-workers must be >= 1, got " + minWorkers);
+      }
       samples = Manifest.read(manifest, Map.of("strategy", strategy));
     } catch (IllegalArgumentException e) {
       err.println("umiflow cohort: " + e.getMessage());
@@ -111,6 +119,13 @@ final class CohortCommand implements Callable<Integer> {
       err.println("umiflow cohort: cannot join the cluster (" + e.getMessage() + ")");
       return 1;
     }
+    try {
+      awaitWorkers(system, minWorkers);
+    } catch (IllegalStateException e) {
+      err.println("umiflow cohort: " + e.getMessage());
+      ClusterCommand.leave(system);
+      return 1;
+    }
     CompletableFuture<Cohort.Finished> finished = new CompletableFuture<>();
     ActorRef<Cohort.Report> listener = system.systemActorOf(Behaviors.receive(Cohort.Report.class)
         .onAnyMessage(r -> {
@@ -129,7 +144,7 @@ final class CohortCommand implements Callable<Integer> {
     }
     Cohort.Finished result;
     try {
-      result = await(finished, system, err);
+      result = await(finished);
     } catch (IllegalStateException e) {
       err.println("umiflow cohort: " + e.getMessage());
       ClusterCommand.leave(system);
@@ -147,28 +162,39 @@ final class CohortCommand implements Callable<Integer> {
     return failed.isEmpty() ? 0 : 1;
   }
 
-  /** Waits for the cohort, failing if no worker node has joined within the join timeout. */
-  private Cohort.Finished await(CompletableFuture<Cohort.Finished> finished, ActorSystem<Void> system, PrintStream err) {
+  /** Worker members that are up. */
+  private static long workersUp(ActorSystem<Void> system) {
+    return java.util.stream.StreamSupport.stream(Cluster.get(system).state().getMembers().spliterator(), false)
+        .filter(m -> m.hasRole(ClusterNode.WORKER_ROLE) && m.status() == akka.cluster.MemberStatus.up())
+        .count();
+  }
+
+  /** Waits until {@code n} worker nodes are up, at most the join timeout. */
+  private void awaitWorkers(ActorSystem<Void> system, int n) {
     long deadline = System.nanoTime() + (long) (joinTimeout * 1e9);
-    while (true) {
+    while (workersUp(system) < n) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(workersUp(system) + " of " + n + " worker nodes up after " + joinTimeout
+            + " s (seed nodes " + String.join(",", membership.seedNodes) + "); start them with 'umiflow cluster node'");
+      }
       try {
-        return finished.get(1, TimeUnit.SECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        boolean workers = Cluster.get(system).state().getMembers().iterator().hasNext()
-            && java.util.stream.StreamSupport.stream(Cluster.get(system).state().getMembers().spliterator(), false)
-                .anyMatch(m -> m.hasRole(ClusterNode.WORKER_ROLE));
-        if (workers) {
-          deadline = Long.MAX_VALUE; // joined: wait for the samples however long they take
-        } else if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("no worker node joined within " + joinTimeout + " s (seed nodes "
-              + String.join(",", membership.seedNodes) + "); start them with 'umiflow cluster node'");
-        }
+        Thread.sleep(100);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted");
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw new IllegalStateException(e.getCause().getMessage());
       }
+    }
+  }
+
+  /** Waits for the cohort's outcome. */
+  private static Cohort.Finished await(CompletableFuture<Cohort.Finished> finished) {
+    try {
+      return finished.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e.getCause().getMessage());
     }
   }
 
