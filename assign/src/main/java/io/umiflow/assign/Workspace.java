@@ -67,7 +67,8 @@ public final class Workspace {
     long words = Math.max(1, (umiLength + 31) / 32);
     double grow = 1.25; // arrays grow to 5/4 of the need
     long perTemplate = (long) Math.ceil(grow * (4 + umiLength + 4 + 4 + 8 * words + 4 + 4 + 8 + 4 + 4));
-    long perDistinct = (long) Math.ceil(grow * (4 + 8 * words + 4 + 4 + 4 + 8 + 4 + 4 + 4));
+    // the last 4: the neighbour index's Bloom filter, at most 32 bits per distinct UMI
+    long perDistinct = (long) Math.ceil(grow * (4 + 8 * words + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 4));
     // HPPC hash map: keys + values in a power-of-two table at load factor 0.5, at worst 4 slots per entry
     long hash = u > 0 ? 12L * Long.highestOneBit(Math.max(4, (long) Math.ceil(u / 0.5)) * 2 - 1) + 64 : 0;
     long queue = (long) Math.ceil(4 * u * 1.5) + 64;
