@@ -25,7 +25,7 @@ final class TemplateClassifier {
   private final char raw0;
   private final char raw1;
   /** Tags read from each template's first record in one walk: raw UMI, read group, cell barcode. */
-  private final String[] tagNames;
+  private final int[] tagCodes;
   private final int[] tagOffsets = new int[3];
   // library lookup: read group id bytes -> library ordinal (libraries in name order; "unknown" among them)
   private final List<byte[]> readGroupIds = new ArrayList<>();
@@ -44,7 +44,8 @@ final class TemplateClassifier {
     this.source = settings.inputIsStdin() ? "standard input" : settings.input();
     this.raw0 = settings.rawTag().charAt(0);
     this.raw1 = settings.rawTag().charAt(1);
-    this.tagNames = new String[] {settings.rawTag(), "RG", settings.cellTag()};
+    this.tagCodes = new int[] {BamRecord.tagCode(settings.rawTag()), BamRecord.tagCode("RG"),
+        BamRecord.tagCode(settings.cellTag())};
     Map<String, String> libs = header.librariesByReadGroup();
     List<String> names = new ArrayList<>(new java.util.TreeSet<>(libs.values()));
     if (!names.contains("unknown")) {
@@ -100,7 +101,7 @@ final class TemplateClassifier {
       return POOR_ALIGNMENT;
     }
     int rec = Processor.first(b, t);
-    BamRecord.findTags(d, rec, tagNames, tagOffsets);
+    BamRecord.findTags(d, rec, tagCodes, tagOffsets);
     int recEnd = rec + BamRecord.totalSize(d, rec);
     library[t] = libraryOf(d, tagOffsets[1], recEnd);
     int cellTag = tagOffsets[2];

@@ -248,18 +248,28 @@ public final class BamRecord {
     return -1;
   }
 
+  /** A two-character tag name as the 16-bit code {@link #findTags} compares: first byte high. */
+  public static int tagCode(String name) {
+    if (name.length() != 2) {
+      throw new IllegalArgumentException("a tag name has two characters, got '" + name + "'");
+    }
+    return ((name.charAt(0) & 0xff) << 8) | (name.charAt(1) & 0xff);
+  }
+
   /**
    * Finds several tags in one walk over the record's tags: {@code out[i]} becomes the offset of the type
-   * byte of tag {@code names[i]} (two characters), or -1. Cheaper than one {@link #findTag} per tag.
+   * byte of the tag whose {@link #tagCode} is {@code codes[i]}, or -1. Cheaper than one {@link #findTag} per
+   * tag, and it compares one int per tag and position instead of two characters.
    */
-  public static void findTags(byte[] b, int o, String[] names, int[] out) {
-    java.util.Arrays.fill(out, 0, names.length, -1);
+  public static void findTags(byte[] b, int o, int[] codes, int[] out) {
+    java.util.Arrays.fill(out, 0, codes.length, -1);
     int p = tagsOffset(b, o);
     int end = o + totalSize(b, o);
-    int missing = names.length;
+    int missing = codes.length;
     while (missing > 0 && p + 3 <= end) {
-      for (int i = 0; i < names.length; i++) {
-        if (out[i] < 0 && b[p] == names[i].charAt(0) && b[p + 1] == names[i].charAt(1)) {
+      int code = ((b[p] & 0xff) << 8) | (b[p + 1] & 0xff);
+      for (int i = 0; i < codes.length; i++) {
+        if (out[i] < 0 && code == codes[i]) {
           out[i] = p + 2;
           missing--;
           break;

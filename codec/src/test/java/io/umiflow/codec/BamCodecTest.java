@@ -86,6 +86,17 @@ class BamCodecTest {
         assertEquals(r.getStringAttribute("RX"), BamRecord.stringTag(b, 0, 'R', 'X'), where);
         assertEquals(r.getStringAttribute("RG"), BamRecord.stringTag(b, 0, 'R', 'G'), where);
         assertEquals(r.getStringAttribute("MC"), BamRecord.stringTag(b, 0, 'M', 'C'), where);
+        // one walk for several tags finds what one walk per tag finds, absent tags included
+        String[] names = {"RX", "RG", "CB", "MC", "MI"};
+        int[] codes = new int[names.length];
+        for (int k = 0; k < names.length; k++) {
+          codes[k] = BamRecord.tagCode(names[k]);
+        }
+        int[] found = new int[names.length];
+        BamRecord.findTags(b, 0, codes, found);
+        for (int k = 0; k < names.length; k++) {
+          assertEquals(BamRecord.findTag(b, 0, names[k].charAt(0), names[k].charAt(1)), found[k], where + " " + names[k]);
+        }
         if (!r.getReadUnmappedFlag()) {
           assertEquals(r.getCigar().getReferenceLength(), BamRecord.referenceLength(b, 0), where);
           assertEquals(softClipFivePrime(r), BamRecord.unclippedFivePrime(b, 0), where);
