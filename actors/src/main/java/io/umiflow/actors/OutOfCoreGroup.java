@@ -56,6 +56,11 @@ final class OutOfCoreGroup {
   private final byte[] assignTag;
   private final String source;
 
+  /** Filter counts are taken in pass 1 only. */
+  private boolean countFilters = true;
+  /** The cursor holds an entry not yet copied into a chunk. */
+  private boolean pending;
+
   // pass 1: distinct entries; key = partition id (4), flags (1), UMI bytes
   private ByteKeyIndex partitions = new ByteKeyIndex();
   private ByteKeyIndex entries = new ByteKeyIndex();
@@ -159,9 +164,6 @@ final class OutOfCoreGroup {
     keyLength = 5 + umiLen;
     return true;
   }
-
-  /** Filter counts are taken in pass 1 only. */
-  private boolean countFilters = true;
 
   private void ensureKey(int n) {
     if (key.length < n) {
@@ -535,7 +537,4 @@ final class OutOfCoreGroup {
     }
     return new Batch(group.seq(), data, used, n, r1, r2, early, recNo, 1, new int[] {0, n}, records, 0);
   }
-
-  /** The cursor holds an entry not yet copied into a chunk. */
-  private boolean pending;
 }

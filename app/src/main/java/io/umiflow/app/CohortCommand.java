@@ -114,7 +114,9 @@ final class CohortCommand implements Callable<Integer> {
     ActorSystem<Void> system;
     try {
       system = ClusterNode.start(new ClusterNode.Options(membership.host, port, membership.seedNodes, false, null,
-          ClusterCommand.LOGGING + "akka.loglevel = ERROR\n"));
+          ClusterCommand.LOGGING + "akka.loglevel = ERROR\n"
+              // Ctrl-C leaves the cluster gracefully instead of waiting to be downed
+              + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = on\n"));
     } catch (RuntimeException e) {
       err.println("umiflow cohort: cannot join the cluster (" + e.getMessage() + ")");
       return 1;
