@@ -62,6 +62,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   private final BamHeader header;
   private final String source;
   private final long targetBytes;
+  private final BatchBuffers buffers;
   private final RecordSplitter splitter;
   private final Map<Long, Chunk> pending = new HashMap<>();
   private long nextChunk;
@@ -113,17 +114,18 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
                                   MemoryLedger.Account batchAccount, PipelineStats stats,
                                   ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> writer,
                                   List<ActorRef<Processor.Command>> processors, long targetBytes,
-                                  SpillFolder spillFolder, long processorShare) {
+                                  SpillFolder spillFolder, long processorShare, BatchBuffers buffers) {
     return Behaviors.setup(ctx -> new Grouper(ctx, settings, header, readerAccount, batchAccount, stats, job, writer,
-        processors, targetBytes, spillFolder, processorShare));
+        processors, targetBytes, spillFolder, processorShare, buffers));
   }
 
   private Grouper(ActorContext<Command> ctx, GroupSettings settings, BamHeader header,
                   MemoryLedger.Account readerAccount, MemoryLedger.Account batchAccount, PipelineStats stats,
                   ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> writer,
                   List<ActorRef<Processor.Command>> processors, long targetBytes, SpillFolder spillFolder,
-                  long processorShare) {
+                  long processorShare, BatchBuffers buffers) {
     super(ctx);
+    this.buffers = buffers;
     this.spillFolder = spillFolder;
     // In memory, a group of B record bytes holds about 2.3-2.8 B of batch credit (arrays grown ahead, the
     // worst-case compressed output), so a third of the account keeps it under the capacity; and assigning
@@ -576,8 +578,8 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
 
     // the open group starts the next batch
     // sized for a whole batch plus one chunk, so filling it never copies it again
-    byte[] nextData = new byte[(int) Math.max(tailBytes + Reader.CHUNK_RESERVE / 2,
-        targetBytes + Reader.CHUNK_RESERVE / 2)];
+    byte[] nextData = buffers.take((int) Math.max(tailBytes + Reader.CHUNK_RESERVE / 2,
+        targetBytes + Reader.CHUNK_RESERVE / 2));
     System.arraycopy(data, cut, nextData, 0, tailBytes);
     int tplCap = Math.max(16, tailTemplates * 2);
     int[] nr1 = new int[tplCap];
