@@ -62,7 +62,6 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   private final BamHeader header;
   private final String source;
   private final long targetBytes;
-  private final BatchBuffers buffers;
   private final RecordSplitter splitter;
   private final Map<Long, Chunk> pending = new HashMap<>();
   private long nextChunk;
@@ -114,18 +113,17 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
                                   MemoryLedger.Account batchAccount, PipelineStats stats,
                                   ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> writer,
                                   List<ActorRef<Processor.Command>> processors, long targetBytes,
-                                  SpillFolder spillFolder, long processorShare, BatchBuffers buffers) {
+                                  SpillFolder spillFolder, long processorShare) {
     return Behaviors.setup(ctx -> new Grouper(ctx, settings, header, readerAccount, batchAccount, stats, job, writer,
-        processors, targetBytes, spillFolder, processorShare, buffers));
+        processors, targetBytes, spillFolder, processorShare));
   }
 
   private Grouper(ActorContext<Command> ctx, GroupSettings settings, BamHeader header,
                   MemoryLedger.Account readerAccount, MemoryLedger.Account batchAccount, PipelineStats stats,
                   ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> writer,
                   List<ActorRef<Processor.Command>> processors, long targetBytes, SpillFolder spillFolder,
-                  long processorShare, BatchBuffers buffers) {
+                  long processorShare) {
     super(ctx);
-    this.buffers = buffers;
     this.spillFolder = spillFolder;
     // In memory, a group of B record bytes holds about 2.3-2.8 B of batch credit (arrays grown ahead, the
     // worst-case compressed output), so a third of the account keeps it under the capacity; and assigning
@@ -578,8 +576,8 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
 
     // the open group starts the next batch
     // sized for a whole batch plus one chunk, so filling it never copies it again
-    byte[] nextData = buffers.take((int) Math.max(tailBytes + Reader.CHUNK_RESERVE / 2,
-        targetBytes + Reader.CHUNK_RESERVE / 2));
+    byte[] nextData = new byte[(int) Math.max(tailBytes + Reader.CHUNK_RESERVE / 2,
+        targetBytes + Reader.CHUNK_RESERVE / 2)];
     System.arraycopy(data, cut, nextData, 0, tailBytes);
     int tplCap = Math.max(16, tailTemplates * 2);
     int[] nr1 = new int[tplCap];

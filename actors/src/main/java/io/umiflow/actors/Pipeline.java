@@ -43,18 +43,6 @@ final class Pipeline {
   }
 
   /**
-   * Reuse of batch arrays: two idle arrays, their bytes reserved from the batches account for the whole job,
-   * when that costs at most a sixteenth of it (small budgets keep every byte for batches in flight).
-   */
-  private static BatchBuffers batchBuffers(MemoryLedger.Account batches, int size) {
-    BatchBuffers pool = new BatchBuffers(size, 2);
-    if (pool.reservedBytes() <= batches.capacity() / 16 && batches.tryAcquire(pool.reservedBytes())) {
-      return pool;
-    }
-    return new BatchBuffers(size, 0);
-  }
-
-  /**
    * Spawns and watches the processors and the grouper that feeds them. With a {@code spillFolder}, giant
    * position groups are grouped out of core through it; without one (the stream stage, whose consumer takes
    * each group as one message) they must fit in the budget.
@@ -62,21 +50,20 @@ final class Pipeline {
   static <T> Workers spawn(ActorContext<T> ctx, GroupSettings settings, BamHeader header, Accounts accounts,
                            PipelineStats stats, ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> output,
                            Processor.OutputMode mode, SpillFolder spillFolder) {
-    long target = Math.max(64L << 10, Math.min(4L << 20,
-        accounts.batches().capacity() / (12L * (settings.threads() + 1))));
-    BatchBuffers buffers = batchBuffers(accounts.batches(), (int) (target + Reader.CHUNK_RESERVE / 2));
     List<ActorRef<Processor.Command>> processors = new ArrayList<>();
     for (int i = 0; i < settings.threads(); i++) {
       ActorRef<Processor.Command> p = ctx.spawn(
           Processor.create(i, settings, header, accounts.processors().get(i), accounts.batches(), output, job, mode,
-              Processor.SPLIT_TEMPLATES, spillFolder, buffers),
+              Processor.SPLIT_TEMPLATES, spillFolder),
           "processor-" + i, DispatcherSelector.fromConfig(WORKER_DISPATCHER));
       ctx.watch(p);
       processors.add(p);
     }
+    long target = Math.max(64L << 10, Math.min(4L << 20,
+        accounts.batches().capacity() / (12L * (settings.threads() + 1))));
     ActorRef<Grouper.Command> grouper = ctx.spawn(
         Grouper.create(settings, header, accounts.reader(), accounts.batches(), stats, job, output, processors, target,
-            spillFolder, accounts.processors().get(0).capacity(), buffers),
+            spillFolder, accounts.processors().get(0).capacity()),
         "grouper", DispatcherSelector.fromConfig(WORKER_DISPATCHER));
     ctx.watch(grouper);
     return new Workers(grouper, processors);

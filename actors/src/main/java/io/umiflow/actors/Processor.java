@@ -101,7 +101,6 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private final Map<Long, SliceCollector> collecting = new HashMap<>();
   private final int splitTemplates;
   private final SpillFolder spillFolder;
-  private final BatchBuffers buffers;
   private final Map<Long, OutOfCoreWork> outOfCore = new HashMap<>();
 
   /** A spilled group between its sorted runs and its output. */
@@ -124,17 +123,15 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   static Behavior<Command> create(int index, GroupSettings settings, BamHeader header, MemoryLedger.Account account,
                                   MemoryLedger.Account batchAccount, ActorRef<Writer.Command> writer,
                                   ActorRef<GroupJob.Command> job, OutputMode mode, int splitTemplates,
-                                  SpillFolder spillFolder, BatchBuffers buffers) {
+                                  SpillFolder spillFolder) {
     return Behaviors.setup(ctx -> new Processor(ctx, index, settings, header, account, batchAccount, writer, job,
-        mode, splitTemplates, spillFolder, buffers));
+        mode, splitTemplates, spillFolder));
   }
 
   private Processor(ActorContext<Command> ctx, int index, GroupSettings settings, BamHeader header,
                     MemoryLedger.Account account, MemoryLedger.Account batchAccount, ActorRef<Writer.Command> writer,
-                    ActorRef<GroupJob.Command> job, OutputMode mode, int splitTemplates, SpillFolder spillFolder,
-                    BatchBuffers buffers) {
+                    ActorRef<GroupJob.Command> job, OutputMode mode, int splitTemplates, SpillFolder spillFolder) {
     super(ctx);
-    this.buffers = buffers;
     this.spillFolder = spillFolder;
     this.mode = mode;
     this.splitTemplates = splitTemplates;
@@ -563,7 +560,6 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     Batch b = a.batch();
     // the batch's input is garbage from here on: keep only the compressed blocks' credit
     long credit = keepOnly(b.credit(), Batch.compressedCredit(compressedBytes, blocks.size()));
-    buffers.give(b.data()); // every slice is encoded: nothing reads the records any more
     a.metrics().recordsOut = records;
     writer.tell(new Writer.Compressed(b.seq(), blocks, null, credit, a.metrics()));
     a.grouper().tell(new Grouper.ProcessorDone(index));
@@ -642,7 +638,6 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     GroupedBatch grouped = new GroupedBatch(out, used, recordStart, records, templateStart, a.keptCount(), groupStart,
         a.keptGroups());
     long credit = keepOnly(b.credit(), grouped.bytes());
-    buffers.give(b.data()); // copied into the grouped batch
     a.metrics().recordsOut = records;
     writer.tell(new Writer.Delivered(b.seq(), grouped, credit, a.metrics()));
     a.grouper().tell(new Grouper.ProcessorDone(index));

@@ -91,7 +91,7 @@ class ProcessorTest {
     BamHeader header = BamHeader.of(htsjdk.samtools.SamReaderFactory.makeDefault()
         .getFileHeader(JobRunner.shared("single.tc.bam")));
     return KIT.spawn(Processor.create(0, s, header, own, batches, writer.getRef(), job.getRef(),
-        Processor.OutputMode.BGZF, split, null, new BatchBuffers(1, 0)));
+        Processor.OutputMode.BGZF, split, null));
   }
 
   @Test
