@@ -23,29 +23,23 @@ final class ByteKeyIndex {
   /** Id of the key {@code k[off..off+len)}, adding it if new. */
   int add(byte[] k, int off, int len) {
     int h = hash(k, off, len);
-    int mask = table.length - 1;
-    for (int slot = h & mask; ; slot = (slot + 1) & mask) {
-      int id = table[slot] - 1;
-      if (id < 0) {
-        return insert(slot, h, k, off, len);
-      }
-      if (hashes[id] == h && Arrays.equals(arena, offsets[id], offsets[id + 1], k, off, off + len)) {
-        return id;
-      }
-    }
+    int slot = probe(h, k, off, len);
+    int id = table[slot] - 1;
+    return id >= 0 ? id : insert(slot, h, k, off, len);
   }
 
   /** Id of the key, or -1 when absent. */
   int find(byte[] k, int off, int len) {
-    int h = hash(k, off, len);
+    return table[probe(hash(k, off, len), k, off, len)] - 1;
+  }
+
+  /** The slot holding the key, or the empty slot where it would go. */
+  private int probe(int h, byte[] k, int off, int len) {
     int mask = table.length - 1;
     for (int slot = h & mask; ; slot = (slot + 1) & mask) {
       int id = table[slot] - 1;
-      if (id < 0) {
-        return -1;
-      }
-      if (hashes[id] == h && Arrays.equals(arena, offsets[id], offsets[id + 1], k, off, off + len)) {
-        return id;
+      if (id < 0 || (hashes[id] == h && Arrays.equals(arena, offsets[id], offsets[id + 1], k, off, off + len))) {
+        return slot;
       }
     }
   }

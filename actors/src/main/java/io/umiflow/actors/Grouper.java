@@ -260,10 +260,12 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
 
   /** End of the last complete template's records in {@code data}. */
   private int completeTemplatesEnd() {
-    if (inTemplate && (tplR1 >= 0 || tplR2 >= 0)) {
-      return tplR1 < 0 ? tplR2 : (tplR2 < 0 ? tplR1 : Math.min(tplR1, tplR2));
-    }
-    return dataLen;
+    return inTemplate && (tplR1 >= 0 || tplR2 >= 0) ? startOf(tplR1, tplR2) : dataLen;
+  }
+
+  /** Where a template whose records lie at {@code a} and {@code b} (-1 when absent) starts in {@code data}. */
+  private static int startOf(int a, int b) {
+    return a < 0 ? b : (b < 0 ? a : Math.min(a, b));
   }
 
   /**
@@ -306,7 +308,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     int n = (tplR1 >= 0 ? 1 : 0) + (tplR2 >= 0 ? 1 : 0);
     spillRecords += n;
     records -= n;
-    dataLen = tplR1 < 0 ? tplR2 : (tplR2 < 0 ? tplR1 : Math.min(tplR1, tplR2));
+    dataLen = startOf(tplR1, tplR2);
     groupTemplates++;
     stats.templates.incrementAndGet();
   }
@@ -542,7 +544,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   }
 
   private int templateStart(int t) {
-    return r1[t] < 0 ? r2[t] : (r2[t] < 0 ? r1[t] : Math.min(r1[t], r2[t]));
+    return startOf(r1[t], r2[t]);
   }
 
   /** Bytes of the groups already closed (all but the last, still open one). */

@@ -473,12 +473,7 @@ final class OutOfCoreGroup {
         if (record.length < room) {
           record = new byte[Math.max(room, record.length * 2)];
         }
-        int n = TagEditor.copyWithStringTag(c.buf, rec, (char) assignTag[0], (char) assignTag[1], value, vlen,
-            record, 0);
-        if (bestScore != null) {
-          int flag = BamRecord.flag(record, 0);
-          BamRecord.setFlag(record, 0, duplicate ? flag | BamRecord.FLAG_DUPLICATE : flag & ~BamRecord.FLAG_DUPLICATE);
-        }
+        int n = Processor.writeTagged(c.buf, rec, assignTag, value, vlen, bestScore != null, duplicate, record, 0);
         out.write(record, 0, n);
         records++;
       }

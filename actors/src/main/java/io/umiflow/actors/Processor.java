@@ -650,11 +650,21 @@ final class Processor extends AbstractBehavior<Processor.Command> {
    */
   private int writeRecord(byte[] d, int rec, byte[] value, int vlen, boolean[] duplicate, int template, byte[] out,
                           int at) {
-    int n = TagEditor.copyWithStringTag(d, rec, (char) assignTag[0], (char) assignTag[1], value, vlen, out, at);
-    if (duplicate != null) {
+    return writeTagged(d, rec, assignTag, value, vlen, duplicate != null, duplicate != null && duplicate[template],
+        out, at);
+  }
+
+  /**
+   * Copies record {@code rec} of {@code src} to {@code out} at {@code at} with the molecule id tag set to
+   * {@code value[0..vlen)} and, when marking duplicates, the duplicate flag set or cleared; returns the bytes
+   * written. Shared by the in-memory and the out-of-core output.
+   */
+  static int writeTagged(byte[] src, int rec, byte[] assignTag, byte[] value, int vlen, boolean markDuplicates,
+                         boolean duplicate, byte[] out, int at) {
+    int n = TagEditor.copyWithStringTag(src, rec, (char) assignTag[0], (char) assignTag[1], value, vlen, out, at);
+    if (markDuplicates) {
       int flag = BamRecord.flag(out, at);
-      BamRecord.setFlag(out, at, duplicate[template] ? flag | BamRecord.FLAG_DUPLICATE
-          : flag & ~BamRecord.FLAG_DUPLICATE);
+      BamRecord.setFlag(out, at, duplicate ? flag | BamRecord.FLAG_DUPLICATE : flag & ~BamRecord.FLAG_DUPLICATE);
     }
     return n;
   }

@@ -192,9 +192,13 @@ class EmbeddingTest {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
       release.countDown();
-      feeder.join(10_000);
+      try {
+        feeder.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
