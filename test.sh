@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Runs the whole test suite. Some tests compare with samtools; install it when it is missing and we can.
+# Runs the whole test suite. Some tests compare with samtools, and the libdeflate backend's tests need the
+# system's libdeflate; install them when missing and we can.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-if ! command -v samtools >/dev/null 2>&1; then
+has_libdeflate() {
+  compgen -G '/usr/lib/*/libdeflate.so.0' >/dev/null || compgen -G '/usr/lib*/libdeflate.so.0' >/dev/null \
+    || { command -v ldconfig >/dev/null && ldconfig -p | grep -q 'libdeflate\.so\.0'; }
+}
+if ! command -v samtools >/dev/null 2>&1 || ! has_libdeflate; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test.sh: installing samtools (Debian package)" >&2
+    echo "test.sh: installing samtools and libdeflate0 (Debian packages)" >&2
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq samtools >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq samtools libdeflate0 >/dev/null
   else
-    echo "test.sh: samtools is needed by the tests: sudo apt-get install -y samtools" >&2
+    echo "test.sh: the tests need samtools and libdeflate: sudo apt-get install -y samtools libdeflate0" >&2
     exit 1
   fi
 fi

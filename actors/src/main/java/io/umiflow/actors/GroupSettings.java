@@ -113,7 +113,7 @@ public record GroupSettings(
         .threads(threads > 0 ? threads : Runtime.getRuntime().availableProcessors())
         .memoryBudget(c.getMemorySize("memory-budget").toBytes())
         .compressionLevel(c.getInt("compression-level"))
-        .deflateBackend(DeflateBackend.parse(c.getString("deflater")))
+        .deflateBackend(DeflateBackend.parse(c.getString("deflater"), c.getInt("compression-level")))
         .progressMillis(c.getDuration("progress-interval").toMillis());
   }
 
@@ -240,7 +240,7 @@ public record GroupSettings(
       require(tmpDir == null || java.nio.file.Files.isDirectory(Paths.get(tmpDir)),
           "--tmp-dir " + tmpDir + " is not a folder");
       if (deflateBackend == null) {
-        deflateBackend = DeflateBackend.best();
+        deflateBackend = DeflateBackend.best(compressionLevel);
       }
       require(deflateBackend.available(), "deflate backend not available");
       if (!input.equals("-") && !output.equals("-")) {

@@ -46,7 +46,9 @@ final class SpillFile {
 
     Appender(Path path, DeflateBackend backend) throws IOException {
       this.path = path;
-      this.out = new BgzfOutputStream(new BufferedOutputStream(Files.newOutputStream(path), BUFFER), 1, backend);
+      // level 1, where ISA-L beats libdeflate
+      DeflateBackend level1 = backend == DeflateBackend.LIBDEFLATE ? DeflateBackend.best(1) : backend;
+      this.out = new BgzfOutputStream(new BufferedOutputStream(Files.newOutputStream(path), BUFFER), 1, level1);
     }
 
     Path path() {

@@ -137,7 +137,9 @@ final class GroupCommand implements Callable<Integer> {
   String spillThreshold;
 
   @Option(names = "--deflater", defaultValue = "auto", paramLabel = "NAME",
-      description = "zlib implementation: auto, gkl (Intel ISA-L) or jdk (default: ${DEFAULT-VALUE}).")
+      description = "Deflate implementation: auto, gkl (Intel ISA-L at level 1, zlib above), libdeflate (the "
+          + "system's libdeflate.so.0, for compression) or jdk (default: ${DEFAULT-VALUE}: ISA-L at level 1, "
+          + "libdeflate at levels 2-9 when installed).")
   String deflater;
 
   @Option(names = "--pipeline-stats", description = "Print per-stage memory accounting at the end.")
@@ -152,8 +154,11 @@ final class GroupCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintStream err = System.err;
-    // GKL's native library takes ~0.1 s to load; let it load while the ActorSystem starts
-    Thread load = new Thread(DeflateBackend::best, "umiflow-deflater-load");
+    // GKL's native library takes ~0.1 s to load (libdeflate's less); let them load while the ActorSystem starts
+    Thread load = new Thread(() -> {
+      DeflateBackend.GKL.available();
+      DeflateBackend.best(compressionLevel);
+    }, "umiflow-deflater-load");
     load.setDaemon(true);
     load.start();
     GroupSettings settings;
@@ -232,7 +237,7 @@ final class GroupCommand implements Callable<Integer> {
     ActorSystem<Void> system = ActorSystem.create(root, "umiflow", config);
     GroupSettings resolved;
     try {
-      resolved = settings.toBuilder().deflateBackend(DeflateBackend.parse(deflater)).build();
+      resolved = settings.toBuilder().deflateBackend(DeflateBackend.parse(deflater, compressionLevel)).build();
     } catch (IllegalArgumentException e) {
       err.println("umiflow group: " + e.getMessage());
       system.terminate();

@@ -40,7 +40,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 @State(Scope.Thread)
 public class BgzfBenchmark {
-  @Param({"JDK", "GKL"})
+  @Param({"JDK", "GKL", "LIBDEFLATE"})
   public String backend;
 
   @Param({"1", "5"})

@@ -9,7 +9,9 @@ import java.util.zip.Deflater;
  * concatenated in order afterwards.
  */
 public final class BlockDeflater implements AutoCloseable {
+  /** The zlib compressor (JDK or GKL); null when {@link #libdeflate} compresses. */
   private final Deflater deflater;
+  private final Libdeflate.Compressor libdeflate;
   private final Deflater storeOnly = new Deflater(0, true);
   private final CRC32 crc = new CRC32();
   /** GKL's deflater writes only at offset 0, so every backend compresses here first and is copied out. */
@@ -29,7 +31,13 @@ public final class BlockDeflater implements AutoCloseable {
     }
     this.level = level;
     this.backend = backend;
-    this.deflater = backend.newDeflater(level);
+    if (backend == DeflateBackend.LIBDEFLATE) {
+      this.libdeflate = new Libdeflate.Compressor(level);
+      this.deflater = null;
+    } else {
+      this.libdeflate = null;
+      this.deflater = backend.newDeflater(level);
+    }
   }
 
   /** The compression level. */
@@ -58,7 +66,9 @@ public final class BlockDeflater implements AutoCloseable {
       in = staged;
       inOff = 0;
     }
-    int n = compress(deflater, in, inOff, len, scratch, room);
+    int n = libdeflate != null
+        ? libdeflate.compress(src, off, len, scratch, room)
+        : compress(deflater, in, inOff, len, scratch, room);
     if (n < 0) {
       n = compress(storeOnly, src, off, len, scratch, room);
     }
@@ -123,7 +133,11 @@ public final class BlockDeflater implements AutoCloseable {
 
   @Override
   public void close() {
-    deflater.end();
+    if (deflater != null) {
+      deflater.end();
+    } else {
+      libdeflate.close();
+    }
     storeOnly.end();
   }
 }

@@ -1,6 +1,7 @@
 package io.umiflow.codec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +17,27 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class BgzfTest {
+  /** CI installs libdeflate0 and GKL always loads on its x86-64 Linux, so no backend test is skipped there. */
+  @Test
+  void nativeBackends_loadInCi() {
+    Assumptions.assumeTrue(System.getenv("CI") != null, "only CI promises the native libraries");
+    assertTrue(DeflateBackend.GKL.available(), "GKL");
+    assertTrue(DeflateBackend.LIBDEFLATE.available(), "libdeflate.so.0 (Debian package libdeflate0)");
+  }
+
+  @Test
+  void best_isaLAtLevelOne_libdeflateAbove() {
+    Assumptions.assumeTrue(DeflateBackend.GKL.available() && DeflateBackend.LIBDEFLATE.available());
+    assertEquals(DeflateBackend.GKL, DeflateBackend.best(1));
+    assertEquals(DeflateBackend.GKL, DeflateBackend.best(0));
+    assertEquals(DeflateBackend.LIBDEFLATE, DeflateBackend.best(5));
+    assertEquals(DeflateBackend.LIBDEFLATE, DeflateBackend.parse("auto", 9));
+    assertEquals(DeflateBackend.JDK, DeflateBackend.parse("JDK", 5));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> DeflateBackend.parse("zstd", 5));
+    assertTrue(e.getMessage().contains("unknown deflate backend zstd"), e.getMessage());
+  }
+
 
   private static byte[] compress(byte[] data, int level, DeflateBackend backend) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -38,7 +60,8 @@ class BgzfTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"JDK,0", "JDK,1", "JDK,5", "JDK,9", "GKL,1", "GKL,5", "GKL,9"})
+  @CsvSource({"JDK,0", "JDK,1", "JDK,5", "JDK,9", "GKL,1", "GKL,5", "GKL,9", "LIBDEFLATE,0", "LIBDEFLATE,1",
+      "LIBDEFLATE,5", "LIBDEFLATE,9"})
   void deflateInflate_textAndRandomData_roundTrips(String backend, int level) throws IOException {
     DeflateBackend b = DeflateBackend.valueOf(backend);
     Assumptions.assumeTrue(b.available());
@@ -54,7 +77,7 @@ class BgzfTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"JDK,1", "GKL,1", "GKL,6"})
+  @CsvSource({"JDK,1", "GKL,1", "GKL,6", "LIBDEFLATE,6"})
   void deflateAll_inputAtNonZeroOffsets_roundTrips(String backend, int level) throws IOException {
     DeflateBackend b = DeflateBackend.valueOf(backend);
     Assumptions.assumeTrue(b.available());
