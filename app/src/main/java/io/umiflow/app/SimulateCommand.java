@@ -157,7 +157,7 @@ final class SimulateCommand implements Callable<Integer> {
         raw = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
       }
       String cl = System.getProperty("umiflow.commandLine", "umiflow simulate");
-      Simulator.Result r = new Simulator(params).run(raw, compressionLevel, DeflateBackend.best(), cl);
+      Simulator.Result r = new Simulator(params).run(raw, compressionLevel, DeflateBackend.best(compressionLevel), cl);
       if (tmp != null) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         tmp = null;

@@ -9,7 +9,9 @@ import java.util.zip.Inflater;
  * worker thread. Reuses one {@link Inflater}, so a call allocates nothing but what the caller gives.
  */
 public final class BlockInflater {
+  /** The zlib inflater (JDK or GKL); null when {@link #libdeflate} inflates. */
   private final Inflater inflater;
+  private final Libdeflate.Decompressor libdeflate;
   private final CRC32 crc = new CRC32();
   private final byte[] overflow = new byte[1];
 
@@ -20,7 +22,13 @@ public final class BlockInflater {
 
   /** An inflater on the given backend (GKL's inflater when it loaded, else the JDK's). */
   public BlockInflater(DeflateBackend backend) {
-    this.inflater = backend.newInflater();
+    if (backend == DeflateBackend.LIBDEFLATE) {
+      this.libdeflate = new Libdeflate.Decompressor();
+      this.inflater = null;
+    } else {
+      this.libdeflate = null;
+      this.inflater = backend.newInflater();
+    }
   }
 
   /**
@@ -36,17 +44,17 @@ public final class BlockInflater {
       throw new InputFormatException(source + ": corrupt BGZF block at byte offset " + block.fileOffset()
           + " (uncompressed size " + expected + ")");
     }
-    inflater.reset();
-    inflater.setInput(b, Bgzf.HEADER_SIZE, len - Bgzf.HEADER_SIZE - Bgzf.FOOTER_SIZE);
     int n;
-    try {
-      n = inflater.inflate(out, outOff, expected);
-      if (expected > 0 && !inflater.finished() && inflater.inflate(overflow, 0, 1) != 0) {
-        throw new DataFormatException("more data than ISIZE");
+    if (libdeflate != null) {
+      String failure = libdeflate.decompress(b, Bgzf.HEADER_SIZE, len - Bgzf.HEADER_SIZE - Bgzf.FOOTER_SIZE, out,
+          outOff, expected);
+      if (failure != null) {
+        throw new InputFormatException(source + ": corrupt BGZF block at byte offset " + block.fileOffset() + " ("
+            + failure + ")");
       }
-    } catch (DataFormatException e) {
-      throw new InputFormatException(source + ": corrupt BGZF block at byte offset " + block.fileOffset() + " ("
-          + e.getMessage() + ")", e);
+      n = expected;
+    } else {
+      n = inflateZlib(b, len, out, outOff, expected, block, source);
     }
     if (n != expected) {
       throw new InputFormatException(source + ": corrupt BGZF block at byte offset " + block.fileOffset()
@@ -59,6 +67,22 @@ public final class BlockInflater {
           + " (CRC32 mismatch)");
     }
     return n;
+  }
+
+  private int inflateZlib(byte[] b, int len, byte[] out, int outOff, int expected, CompressedBlock block,
+      String source) throws InputFormatException {
+    inflater.reset();
+    inflater.setInput(b, Bgzf.HEADER_SIZE, len - Bgzf.HEADER_SIZE - Bgzf.FOOTER_SIZE);
+    try {
+      int n = inflater.inflate(out, outOff, expected);
+      if (expected > 0 && !inflater.finished() && inflater.inflate(overflow, 0, 1) != 0) {
+        throw new DataFormatException("more data than ISIZE");
+      }
+      return n;
+    } catch (DataFormatException e) {
+      throw new InputFormatException(source + ": corrupt BGZF block at byte offset " + block.fileOffset() + " ("
+          + e.getMessage() + ")", e);
+    }
   }
 
   /** Convenience: inflates into a new array of exactly the block's size. */

@@ -17,7 +17,7 @@ public enum DeflateBackend {
   JDK,
   /** Intel GKL (ISA-L at level 1, optimised zlib at other levels). */
   GKL,
-  /** The system's libdeflate for compression (inflating uses GKL's inflater, or the JDK's). */
+  /** The system's libdeflate, for compressing and inflating. */
   LIBDEFLATE;
 
   private static final class GklProbe {
@@ -95,9 +95,9 @@ public enum DeflateBackend {
     return new Deflater(level, true);
   }
 
-  /** A new raw-inflate decompressor; GKL's when this is GKL or LIBDEFLATE and GKL's inflater loaded. */
+  /** A new raw-inflate zlib decompressor; GKL's when this is GKL and its inflater loaded. */
   Inflater newInflater() {
-    if (this != JDK && GklProbe.INFLATE) {
+    if (this == GKL && GklProbe.INFLATE) {
       return new IntelInflaterFactory().makeInflater(true);
     }
     return new Inflater(true);

@@ -4,6 +4,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
+import java.lang.ref.Cleaner;
 
 /**
  * The system's libdeflate (Debian/Ubuntu package {@code libdeflate0}, the library samtools and htslib link),
@@ -39,6 +40,14 @@ final class Libdeflate {
       long outAvailable);
 
   static native void libdeflate_free_compressor(Pointer compressor);
+
+  static native Pointer libdeflate_alloc_decompressor();
+
+  /** Returns 0 on success, 1 bad data, 2 short output, 3 insufficient space. */
+  static native int libdeflate_deflate_decompress(Pointer decompressor, Pointer in, long inBytes, Pointer out,
+      long outAvailable, Pointer actualOut);
+
+  static native void libdeflate_free_decompressor(Pointer decompressor);
 
   /**
    * One compressor at a fixed level with its native in and out buffers (about 330 KiB of native memory for
@@ -83,6 +92,52 @@ final class Libdeflate {
       libdeflate_free_compressor(state);
       in.close();
       out.close();
+    }
+  }
+
+  /** Frees decompressors whose owners (inflaters have no close) became unreachable. */
+  private static final Cleaner CLEANER = Cleaner.create();
+
+  /**
+   * One decompressor with native in and out buffers (about 140 KiB of native memory). Inflaters have no
+   * close method, so the native state is freed by a {@link Cleaner} once this becomes unreachable. Not
+   * thread-safe.
+   */
+  static final class Decompressor {
+    private final Pointer state;
+    private final Memory in = new Memory(Bgzf.MAX_BLOCK_SIZE);
+    private final Memory out = new Memory(Bgzf.MAX_BLOCK_SIZE);
+
+    Decompressor() {
+      if (!LOADED) {
+        throw new IllegalStateException(SONAME + " is not available");
+      }
+      Pointer p = libdeflate_alloc_decompressor();
+      if (p == null) {
+        throw new IllegalStateException("libdeflate could not allocate a decompressor");
+      }
+      state = p;
+      CLEANER.register(this, () -> libdeflate_free_decompressor(p));
+    }
+
+    /**
+     * Inflates the raw deflate stream {@code src[off..off+len)} into exactly {@code expected} bytes of
+     * {@code dst} at {@code dstOff}; returns null on success, else why it failed.
+     */
+    String decompress(byte[] src, int off, int len, byte[] dst, int dstOff, int expected) {
+      in.write(0, src, off, len);
+      int result = libdeflate_deflate_decompress(state, in, len, out, expected, null);
+      switch (result) {
+        case 0:
+          out.read(0, dst, dstOff, expected);
+          return null;
+        case 1:
+          return "invalid deflate data";
+        case 2:
+          return "fewer bytes than ISIZE";
+        default:
+          return "more data than ISIZE";
+      }
     }
   }
 }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class BgzfTest {
   /** CI installs libdeflate0 and GKL always loads on its x86-64 Linux, so no backend test is skipped there. */
@@ -100,13 +101,35 @@ class BgzfTest {
     assertTrue(e.getMessage().contains("truncated BGZF block at byte offset"), e.getMessage());
   }
 
-  @Test
-  void flippedByte_failsWithCorruptBlock() throws IOException {
+  @ParameterizedTest
+  @ValueSource(strings = {"JDK", "GKL", "LIBDEFLATE"})
+  void flippedByte_failsWithCorruptBlock(String backend) throws IOException {
+    DeflateBackend b = DeflateBackend.valueOf(backend);
+    Assumptions.assumeTrue(b.available());
     byte[] full = Files.readAllBytes(CompatData.file("single.tc.bam"));
-    byte[] bad = full.clone();
-    bad[50_000] ^= 0x5a;
-    InputFormatException e = assertThrows(InputFormatException.class, () -> decompress(bad, DeflateBackend.JDK));
-    assertTrue(e.getMessage().contains("corrupt BGZF block at byte offset"), e.getMessage());
+    for (int at : new int[] {50_000, 50_001, 70_000}) {
+      byte[] bad = full.clone();
+      bad[at] ^= 0x5a;
+      InputFormatException e = assertThrows(InputFormatException.class, () -> decompress(bad, b));
+      assertTrue(e.getMessage().contains("corrupt BGZF block at byte offset"), e.getMessage());
+    }
+  }
+
+  /** A footer whose ISIZE is one byte short or long of the stream must fail, never truncate or pad. */
+  @ParameterizedTest
+  @ValueSource(strings = {"JDK", "GKL", "LIBDEFLATE"})
+  void wrongUncompressedSize_failsWithCorruptBlock(String backend) throws IOException {
+    DeflateBackend b = DeflateBackend.valueOf(backend);
+    Assumptions.assumeTrue(b.available());
+    byte[] text = "ACGTNACGGT".repeat(500).getBytes();
+    byte[] good = compress(text, 1, DeflateBackend.JDK);
+    int blockLength = Bgzf.u16(good, 16) + 1;
+    for (int delta : new int[] {-1, 1}) {
+      byte[] bad = good.clone();
+      Bgzf.putI32(bad, blockLength - 4, text.length + delta);
+      InputFormatException e = assertThrows(InputFormatException.class, () -> decompress(bad, b));
+      assertTrue(e.getMessage().contains("corrupt BGZF block at byte offset 0"), e.getMessage());
+    }
   }
 
   @Test
