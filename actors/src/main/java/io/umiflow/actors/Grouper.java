@@ -486,7 +486,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
       return; // only secondary or supplementary records: not a template
     }
     key.set(data, tplR1, data, tplR2);
-    boolean r1Earlier = PositionKey.r1IsLower(data, tplR1, data, tplR2);
+    boolean r1Earlier = key.r1IsLowerOf(data, tplR1, data, tplR2);
     if (!havePrevious) {
       groupStart[groups++] = templates;
       havePrevious = true;

@@ -575,9 +575,17 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     long compressedBytes = 0;
     int used = 0;
     long records = 0;
+    long lastId = -1;
+    boolean lastStrand = false;
+    int vlen = 0;
     for (int i = from; i < to; i++) {
       int t = a.order()[i];
-      int vlen = formatId(base + a.molecule()[t], paired, a.bStrand()[t], value);
+      long id = base + a.molecule()[t];
+      if (id != lastId || a.bStrand()[t] != lastStrand) { // templates of one molecule are adjacent here
+        vlen = formatId(id, paired, a.bStrand()[t], value);
+        lastId = id;
+        lastStrand = a.bStrand()[t];
+      }
       for (int r = 0; r < 2; r++) {
         int rec = r == 0 ? b.r1()[t] : b.r2()[t];
         if (rec < 0) {
@@ -707,16 +715,25 @@ final class Processor extends AbstractBehavior<Processor.Command> {
 
   /** Writes the decimal id, plus /A or /B for the paired strategy; returns its length. */
   static int formatId(long id, boolean paired, boolean bStrand, byte[] out) {
-    int len = 0;
-    long v = id;
-    do {
-      out[len++] = (byte) ('0' + (v % 10));
-      v /= 10;
-    } while (v > 0);
-    for (int i = 0, j = len - 1; i < j; i++, j--) {
-      byte x = out[i];
-      out[i] = out[j];
-      out[j] = x;
+    int len = 1;
+    for (long p = 10; len < 19 && id >= p; p *= 10) {
+      len++;
+    }
+    int at = len;
+    if (id <= Integer.MAX_VALUE) { // int division: C1 does not turn division by 10 into a multiply
+      int v = (int) id;
+      do {
+        int q = v / 10;
+        out[--at] = (byte) ('0' + v - q * 10);
+        v = q;
+      } while (v > 0);
+    } else {
+      long v = id;
+      do {
+        long q = v / 10;
+        out[--at] = (byte) ('0' + v - q * 10);
+        v = q;
+      } while (v > 0);
     }
     if (paired) {
       out[len++] = '/';

@@ -94,6 +94,26 @@ class ProcessorTest {
         Processor.OutputMode.BGZF, split, null));
   }
 
+  /** Molecule ids as text: the same digits as Long.toString at every length, with /A or /B when paired. */
+  @Test
+  void formatId_matchesLongToString() {
+    java.util.Random rnd = new java.util.Random(5);
+    List<Long> ids = new ArrayList<>(List.of(0L, 1L, 9L, 10L, 99L, 100L, 999_999L, 1_000_000L,
+        (long) Integer.MAX_VALUE, Integer.MAX_VALUE + 1L, 999_999_999_999_999_999L, 1_000_000_000_000_000_000L,
+        Long.MAX_VALUE));
+    for (int i = 0; i < 10_000; i++) {
+      ids.add(rnd.nextLong() >>> (1 + rnd.nextInt(63))); // ids are never negative
+    }
+    byte[] out = new byte[24];
+    for (long id : ids) {
+      for (int mode = 0; mode < 3; mode++) {
+        String expected = Long.toString(id) + (mode == 0 ? "" : mode == 1 ? "/A" : "/B");
+        int n = Processor.formatId(id, mode > 0, mode == 2, out);
+        assertEquals(expected, new String(out, 0, n, java.nio.charset.StandardCharsets.US_ASCII));
+      }
+    }
+  }
+
   @Test
   void shareTooSmall_borrowsFromBatchesAndReturnsIt() throws Exception {
     MemoryLedger ledger = new MemoryLedger(64L << 20);

@@ -19,6 +19,8 @@ public final class PositionKey implements Comparable<PositionKey> {
   private int pos2;
   private boolean neg2;
   private boolean r1Earlier;
+  /** Both ends present and mapped: then {@link #r1Earlier} is also fgbio's "R1 is lower" (see set). */
+  private boolean bothMapped;
 
   /** Reference index of the lower end. */
   public int tid1() {
@@ -83,6 +85,7 @@ public final class PositionKey implements Comparable<PositionKey> {
       aFirst = true;
     }
     this.r1Earlier = aFirst;
+    this.bothMapped = ta != UNKNOWN && tb != UNKNOWN;
     if (aFirst) {
       tid1 = ta; pos1 = pa; neg1 = na; tid2 = tb; pos2 = pb; neg2 = nb;
     } else {
@@ -108,6 +111,15 @@ public final class PositionKey implements Comparable<PositionKey> {
     int pos2 = strandPosition(b2, r2);
     boolean r1Forward = (BamRecord.flag(b1, r1) & BamRecord.FLAG_REVERSE) == 0;
     return ref1 < ref2 || (ref1 == ref2 && (pos1 < pos2 || (pos1 == pos2 && r1Forward)));
+  }
+
+  /**
+   * {@link #r1IsLower(byte[], int, byte[], int)} for the records this key was last {@link #set} from, without
+   * decoding their CIGARs again when both ends are mapped: then the two rules agree term by term (reference,
+   * unclipped 5' position, R1 forward on a tie).
+   */
+  public boolean r1IsLowerOf(byte[] b1, int r1, byte[] b2, int r2) {
+    return bothMapped ? r1Earlier : r1IsLower(b1, r1, b2, r2);
   }
 
   private static int strandPosition(byte[] b, int o) {

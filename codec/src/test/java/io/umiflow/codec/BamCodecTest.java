@@ -133,6 +133,9 @@ class BamCodecTest {
         continue;
       }
       PositionKey key = new PositionKey().set(r1, r1 == null ? -1 : 0, r2, r2 == null ? -1 : 0);
+      // the grouper's shortcut must agree with the full rule, mapped or not
+      assertEquals(PositionKey.r1IsLower(r1, r1 == null ? -1 : 0, r2, r2 == null ? -1 : 0),
+          key.r1IsLowerOf(r1, r1 == null ? -1 : 0, r2, r2 == null ? -1 : 0), "R1-lower at record " + (i + 1));
       if (previous != null) {
         assertTrue(previous.compareTo(key) <= 0, "key went backwards at record " + (i + 1) + ": " + previous + " > " + key);
         if (!previous.samePosition(key)) groups++;
