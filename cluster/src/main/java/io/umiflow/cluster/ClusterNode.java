@@ -36,6 +36,14 @@ public final class ClusterNode {
   public record Options(String host, int port, List<String> seedNodes, boolean worker, NodeSettings node,
                         String extra) {}
 
+  /**
+   * The cluster modules' reference.conf files, concatenated. The packaged jar keeps them out of its own
+   * reference.conf, which every ActorSystem parses and whose serializers it instantiates, so that local runs
+   * do not pay for remoting, sharding and Jackson; a member layers them back in here. On a plain classpath
+   * (tests, embedding) the resource is absent and the jars' own reference.conf files serve.
+   */
+  public static final String CLUSTER_REFERENCE = "umiflow-cluster-reference.conf";
+
   private ClusterNode() {}
 
   /** The config of a member, for {@link #start}. */
@@ -52,7 +60,9 @@ public final class ClusterNode {
         .withFallback(ConfigFactory.parseString(o.extra() == null ? "" : o.extra()))
         .withFallback(ConfigFactory.parseString(text))
         .withFallback(ConfigFactory.parseResources(ClusterNode.class, "/umiflow-cluster.conf"))
-        .withFallback(ConfigFactory.load())
+        .withFallback(ConfigFactory.defaultApplication())
+        .withFallback(ConfigFactory.parseResources(ClusterNode.class, "/" + CLUSTER_REFERENCE))
+        .withFallback(ConfigFactory.defaultReference())
         .resolve();
   }
 
