@@ -138,7 +138,7 @@ final class GroupCommand implements Callable<Integer> {
 
   @Option(names = "--deflater", defaultValue = "auto", paramLabel = "NAME",
       description = "Deflate implementation: auto, gkl (Intel ISA-L at level 1, zlib above), libdeflate (the "
-          + "system's libdeflate.so.0, for compression) or jdk (default: ${DEFAULT-VALUE}: ISA-L at level 1, "
+          + "system's libdeflate.so.0) or jdk (default: ${DEFAULT-VALUE}: ISA-L at level 1, "
           + "libdeflate at levels 2-9 when installed).")
   String deflater;
 

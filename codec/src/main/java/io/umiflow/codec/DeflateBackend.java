@@ -41,7 +41,7 @@ public enum DeflateBackend {
     }
   }
 
-  /** True when this backend can be used in this JVM (GKL's native library loaded). */
+  /** True when this backend can be used in this JVM (its native library loaded; the JDK's always can). */
   public boolean available() {
     switch (this) {
       case GKL:

@@ -34,6 +34,7 @@ final class Libdeflate {
     }
   }
 
+  // size_t is mapped to long: umiflow's native backends exist for 64-bit platforms only
   static native Pointer libdeflate_alloc_compressor(int level);
 
   static native long libdeflate_deflate_compress(Pointer compressor, Pointer in, long inBytes, Pointer out,
