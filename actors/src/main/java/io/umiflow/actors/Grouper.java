@@ -38,7 +38,12 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   sealed interface Command {}
 
   /** Inflated bytes of chunk {@code seq}; {@code credit} is held in the reader account. */
-  record Chunk(long seq, byte[] data, int length, long credit) implements Command {}
+  record Chunk(long seq, byte[] data, int length, long credit, ChunkBuffers recycle) implements Command {
+    /** A chunk whose array is not reused. */
+    Chunk(long seq, byte[] data, int length, long credit) {
+      this(seq, data, length, credit, null);
+    }
+  }
 
   /** The reader sent chunks {@code 0..chunks-1}. */
   record EndOfInput(long chunks) implements Command {}
@@ -222,6 +227,9 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
         pending.remove(nextChunk);
         nextChunk++;
         splitter.feed(c.data(), 0, c.length(), this::onRecord);
+        if (c.recycle() != null) {
+          c.recycle().give(c.data()); // every record it held has been copied out
+        }
         readerAccount.release(c.credit());
         trueUp();
         if (spillToDispatch != null) {

@@ -28,15 +28,19 @@ final class Inflater extends AbstractBehavior<Inflater.Command> {
   private final ActorRef<Grouper.Command> grouper;
   private final ActorRef<GroupJob.Command> job;
   private final String source;
+  private final ChunkBuffers buffers;
 
   static Behavior<Command> create(DeflateBackend backend, MemoryLedger.Account account,
-                                  ActorRef<Grouper.Command> grouper, ActorRef<GroupJob.Command> job, String source) {
-    return Behaviors.setup(ctx -> new Inflater(ctx, backend, account, grouper, job, source));
+                                  ActorRef<Grouper.Command> grouper, ActorRef<GroupJob.Command> job, String source,
+                                  ChunkBuffers buffers) {
+    return Behaviors.setup(ctx -> new Inflater(ctx, backend, account, grouper, job, source, buffers));
   }
 
   private Inflater(ActorContext<Command> ctx, DeflateBackend backend, MemoryLedger.Account account,
-                   ActorRef<Grouper.Command> grouper, ActorRef<GroupJob.Command> job, String source) {
+                   ActorRef<Grouper.Command> grouper, ActorRef<GroupJob.Command> job, String source,
+                   ChunkBuffers buffers) {
     super(ctx);
+    this.buffers = buffers;
     this.inflater = new BlockInflater(backend);
     this.account = account;
     this.grouper = grouper;
@@ -50,7 +54,7 @@ final class Inflater extends AbstractBehavior<Inflater.Command> {
   }
 
   private Behavior<Command> onInflate(InflateChunk c) {
-    byte[] out = new byte[(int) c.inflatedBytes()];
+    byte[] out = buffers.take((int) c.inflatedBytes());
     int p = 0;
     try {
       for (CompressedBlock b : c.blocks()) {
@@ -61,7 +65,7 @@ final class Inflater extends AbstractBehavior<Inflater.Command> {
       return Behaviors.stopped();
     }
     account.release(c.compressedBytes());
-    grouper.tell(new Grouper.Chunk(c.seq(), out, p, c.inflatedBytes()));
+    grouper.tell(new Grouper.Chunk(c.seq(), out, p, c.inflatedBytes(), buffers));
     return this;
   }
 }
