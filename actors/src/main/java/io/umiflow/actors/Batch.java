@@ -5,7 +5,8 @@ package io.umiflow.actors;
  * every template copied back to back into {@code data}, and per template the offsets of its R1 and R2
  * (-1 when absent), whether R1 is the genomically earlier end, and the number of its first record in
  * the input (for messages). {@code groupStart[g]} is the first template of group g; a sentinel ends it.
- * {@code credit} is what the batch holds in the batches account until the writer has written it.
+ * {@code credit} is what the batch holds in the batches account until the writer has written it. Once
+ * the batch is encoded, {@code data} goes back to {@code recycle} when that is not null.
  */
 record Batch(
     long seq,
@@ -19,7 +20,21 @@ record Batch(
     int groups,
     int[] groupStart,
     int records,
-    long credit) {
+    long credit,
+    ByteArrayPool recycle) {
+
+  /** A batch whose data array is not reused. */
+  Batch(long seq, byte[] data, int dataLength, int templates, int[] r1, int[] r2, boolean[] r1Earlier,
+        long[] recordNumber, int groups, int[] groupStart, int records, long credit) {
+    this(seq, data, dataLength, templates, r1, r2, r1Earlier, recordNumber, groups, groupStart, records, credit, null);
+  }
+
+  /** Hands {@code data} back for reuse: call once, when nothing reads this batch's records any more. */
+  void recycleData() {
+    if (recycle != null) {
+      recycle.give(data);
+    }
+  }
 
   /** Upper bound of this batch's output size before compression: every record gains a tag of 32 bytes at most. */
   long outputBound() {

@@ -169,7 +169,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
         Processor.OutputMode.BGZF, spillFolder);
     ActorRef<Grouper.Command> grouper = workers.grouper();
     List<ActorRef<Inflater.Command>> inflaters = new ArrayList<>();
-    ChunkBuffers chunkBuffers = new ChunkBuffers();
+    ByteArrayPool chunkBuffers = new ByteArrayPool(ByteArrayPool.CHUNK_SIZE);
     for (int i = 0; i < settings.threads(); i++) {
       ActorRef<Inflater.Command> inf = getContext().spawn(
           Inflater.create(settings.deflateBackend(), accounts.reader(), grouper, self, source(), chunkBuffers),

@@ -38,7 +38,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   sealed interface Command {}
 
   /** Inflated bytes of chunk {@code seq}; {@code credit} is held in the reader account. */
-  record Chunk(long seq, byte[] data, int length, long credit, ChunkBuffers recycle) implements Command {
+  record Chunk(long seq, byte[] data, int length, long credit, ByteArrayPool recycle) implements Command {
     /** A chunk whose array is not reused. */
     Chunk(long seq, byte[] data, int length, long credit) {
       this(seq, data, length, credit, null);
@@ -67,6 +67,8 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   private final BamHeader header;
   private final String source;
   private final long targetBytes;
+  /** Arrays for batches' records: taken here, given back by the processor that encodes the batch. */
+  private final ByteArrayPool batchBuffers;
   private final RecordSplitter splitter;
   private final Map<Long, Chunk> pending = new HashMap<>();
   private long nextChunk;
@@ -145,6 +147,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     this.processors = processors;
     this.outstanding = new int[processors.size()];
     this.targetBytes = targetBytes;
+    this.batchBuffers = new ByteArrayPool((int) (targetBytes + Reader.CHUNK_RESERVE / 2));
     this.source = settings.inputIsStdin() ? "standard input" : settings.input();
     this.splitter = new RecordSplitter(source);
   }
@@ -412,7 +415,9 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
       }
     }
     if (dataCap != data.length) {
+      byte[] old = data;
       data = Arrays.copyOf(data, dataCap);
+      batchBuffers.give(old); // no batch refers to the array being filled
     }
     if (tplCap != r1.length) {
       r1 = Arrays.copyOf(r1, tplCap);
@@ -582,12 +587,12 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     int batchRecords = records - tailRecords;
     long credit = Batch.creditFor(data.length, r1.length, batchRecords, cut) + 4L * groupBounds.length;
     Batch batch = new Batch(batchesSent++, data, cut, openFirst, r1, r2, early, recNo, groups - 1, groupBounds,
-        batchRecords, credit);
+        batchRecords, credit, batchBuffers);
 
     // the open group starts the next batch
     // sized for a whole batch plus one chunk, so filling it never copies it again
-    byte[] nextData = new byte[(int) Math.max(tailBytes + Reader.CHUNK_RESERVE / 2,
-        targetBytes + Reader.CHUNK_RESERVE / 2)];
+    byte[] nextData = batchBuffers.take((int) Math.max(tailBytes + Reader.CHUNK_RESERVE / 2,
+        targetBytes + Reader.CHUNK_RESERVE / 2));
     System.arraycopy(data, cut, nextData, 0, tailBytes);
     int tplCap = Math.max(16, tailTemplates * 2);
     int[] nr1 = new int[tplCap];
@@ -672,7 +677,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
       long credit = held;
       held = 0;
       dispatch(new Batch(batchesSent++, data, dataLen, templates, r1, r2, early, recNo, groups, bounds, records,
-          credit));
+          credit, batchBuffers));
     } else if (held > 0) {
       batchAccount.release(held);
       held = 0;

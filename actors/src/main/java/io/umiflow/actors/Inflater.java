@@ -28,17 +28,17 @@ final class Inflater extends AbstractBehavior<Inflater.Command> {
   private final ActorRef<Grouper.Command> grouper;
   private final ActorRef<GroupJob.Command> job;
   private final String source;
-  private final ChunkBuffers buffers;
+  private final ByteArrayPool buffers;
 
   static Behavior<Command> create(DeflateBackend backend, MemoryLedger.Account account,
                                   ActorRef<Grouper.Command> grouper, ActorRef<GroupJob.Command> job, String source,
-                                  ChunkBuffers buffers) {
+                                  ByteArrayPool buffers) {
     return Behaviors.setup(ctx -> new Inflater(ctx, backend, account, grouper, job, source, buffers));
   }
 
   private Inflater(ActorContext<Command> ctx, DeflateBackend backend, MemoryLedger.Account account,
                    ActorRef<Grouper.Command> grouper, ActorRef<GroupJob.Command> job, String source,
-                   ChunkBuffers buffers) {
+                   ByteArrayPool buffers) {
     super(ctx);
     this.buffers = buffers;
     this.inflater = new BlockInflater(backend);

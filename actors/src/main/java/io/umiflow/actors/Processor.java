@@ -558,7 +558,8 @@ final class Processor extends AbstractBehavior<Processor.Command> {
       records += slice.records();
     }
     Batch b = a.batch();
-    // the batch's input is garbage from here on: keep only the compressed blocks' credit
+    // the batch's input is garbage from here on (every slice is encoded): keep only the compressed blocks' credit
+    b.recycleData();
     long credit = keepOnly(b.credit(), Batch.compressedCredit(compressedBytes, blocks.size()));
     a.metrics().recordsOut = records;
     writer.tell(new Writer.Compressed(b.seq(), blocks, null, credit, a.metrics()));
@@ -645,6 +646,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     templateStart[a.keptCount()] = records;
     GroupedBatch grouped = new GroupedBatch(out, used, recordStart, records, templateStart, a.keptCount(), groupStart,
         a.keptGroups());
+    b.recycleData(); // every record is copied into out
     long credit = keepOnly(b.credit(), grouped.bytes());
     a.metrics().recordsOut = records;
     writer.tell(new Writer.Delivered(b.seq(), grouped, credit, a.metrics()));

@@ -11,34 +11,34 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-class ChunkBuffersTest {
+class ByteArrayPoolTest {
   @Test
   void givenBack_isReused_neverHandedOutTwice() {
-    ChunkBuffers pool = new ChunkBuffers();
+    ByteArrayPool pool = new ByteArrayPool(ByteArrayPool.CHUNK_SIZE);
     byte[] a = pool.take(1000);
-    assertEquals(ChunkBuffers.SIZE, a.length);
-    byte[] b = pool.take(ChunkBuffers.SIZE);
+    assertEquals(ByteArrayPool.CHUNK_SIZE, a.length);
+    byte[] b = pool.take(ByteArrayPool.CHUNK_SIZE);
     assertNotSame(a, b);
     pool.give(a);
     assertSame(a, pool.take(10));
-    byte[] big = pool.take(ChunkBuffers.SIZE + 1);
-    assertEquals(ChunkBuffers.SIZE + 1, big.length);
+    byte[] big = pool.take(ByteArrayPool.CHUNK_SIZE + 1);
+    assertEquals(ByteArrayPool.CHUNK_SIZE + 1, big.length);
     pool.give(big); // not pooled: a different size
     pool.give(new byte[7]); // nor a foreign array of another size
-    assertNotSame(big, pool.take(ChunkBuffers.SIZE));
+    assertNotSame(big, pool.take(ByteArrayPool.CHUNK_SIZE));
   }
 
   /** Random interleavings: an array is never out twice, and the pool holds no more than the peak out at once. */
   @Test
   void randomUse_arraysOutAreDistinct_poolBoundedByPeak() {
-    ChunkBuffers pool = new ChunkBuffers();
+    ByteArrayPool pool = new ByteArrayPool(ByteArrayPool.CHUNK_SIZE);
     Random rnd = new Random(9);
     List<byte[]> out = new ArrayList<>();
     Map<byte[], Boolean> seen = new IdentityHashMap<>();
     int peak = 0;
     for (int step = 0; step < 10_000; step++) {
       if (out.isEmpty() || (out.size() < 40 && rnd.nextBoolean())) {
-        byte[] b = pool.take(1 + rnd.nextInt(ChunkBuffers.SIZE));
+        byte[] b = pool.take(1 + rnd.nextInt(ByteArrayPool.CHUNK_SIZE));
         for (byte[] o : out) {
           assertNotSame(o, b);
         }
