@@ -123,9 +123,10 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--amplicon-loci", defaultValue = "0", description = "Amplicon loci (default: ${DEFAULT-VALUE}).")
   int ampliconLoci;
 
-  @Option(names = "--amplicon-templates", defaultValue = "1000000",
-      description = "Templates per amplicon locus (default: ${DEFAULT-VALUE}).")
-  long ampliconTemplates;
+  @Option(names = "--amplicon-templates", defaultValue = "1000000", split = ",", paramLabel = "N[,N...]",
+      description = "Templates per amplicon locus; a list gives each locus its own size, repeated when there "
+          + "are more loci (default: ${DEFAULT-VALUE}).")
+  long[] ampliconTemplates;
 
   @Option(names = "--compression-level", defaultValue = "5", description = "BGZF level (default: ${DEFAULT-VALUE}).")
   int compressionLevel;

@@ -97,10 +97,9 @@ public final class Simulator {
       bgzf.write(header(commandLine).encode());
       double meanFamily = p.familyMean() * (1 - p.largeFamilyRate()) + p.largeFamilyRate() * p.largeFamilySize();
       long regular = Math.round(p.records() / 2.0 / meanFamily);
-      long perLocus = p.ampliconLoci() == 0 ? 0 : Math.max(1, Math.round(p.ampliconTemplates() / p.familyMean()));
       for (int c = 0; c < p.contigs(); c++) {
         long n = regular / p.contigs() + (c < regular % p.contigs() ? 1 : 0);
-        writeContig(c, n, perLocus);
+        writeContig(c, n);
       }
       unmappedPairs.sort(SAMTOOLS_ORDER);
       for (Deferred d : unmappedPairs) {
@@ -111,14 +110,18 @@ public final class Simulator {
     return new Result(records, templates, molecules);
   }
 
-  private void writeContig(int c, long regular, long perLocus) throws IOException {
+  private void writeContig(int c, long regular) throws IOException {
     int maxInsert = p.insertMean() + 4 * p.insertSd();
     List<Long> lociKeys = new ArrayList<>();
+    List<Long> lociMolecules = new ArrayList<>();
+    long total = regular;
     for (int i = c; i < p.ampliconLoci(); i += p.contigs()) {
       int start = (int) ((long) (p.contigLength() - maxInsert) * (i / p.contigs() + 1) / (p.ampliconLoci() / p.contigs() + 2));
       lociKeys.add(((long) start << INSERT_BITS) | p.insertMean());
+      long molecules = Math.max(1, Math.round(p.ampliconTemplates(i) / p.familyMean()));
+      lociMolecules.add(molecules);
+      total += molecules;
     }
-    long total = regular + perLocus * lociKeys.size();
     if (total > Integer.MAX_VALUE - 16) {
       throw new IllegalArgumentException("too many molecules on one contig: " + total);
     }
@@ -128,9 +131,9 @@ public final class Simulator {
       int start = rnd.nextInt(p.contigLength() - maxInsert - 1);
       keys[k++] = ((long) start << INSERT_BITS) | insert();
     }
-    for (long key : lociKeys) {
-      for (long i = 0; i < perLocus; i++) {
-        keys[k++] = key;
+    for (int l = 0; l < lociKeys.size(); l++) {
+      for (long i = 0; i < lociMolecules.get(l); i++) {
+        keys[k++] = lociKeys.get(l);
       }
     }
     Arrays.sort(keys);
