@@ -5,8 +5,12 @@ package io.umiflow.actors;
  * every template copied back to back into {@code data}, and per template the offsets of its R1 and R2
  * (-1 when absent), whether R1 is the genomically earlier end, and the number of its first record in
  * the input (for messages). {@code groupStart[g]} is the first template of group g; a sentinel ends it.
- * {@code credit} is what the batch holds in the batches account until the writer has written it. Once
- * the batch is encoded, {@code data} goes back to {@code recycle} when that is not null.
+ *
+ * <p>{@code credit} is what the batch holds in the flow account from the cut until the writer has written
+ * it: its arrays (data whole), the output (at worst) and the per-template results of assignment. What a
+ * worker needs to assign it is taken separately, at the batch's priority. Once the batch is encoded,
+ * {@code data} goes back to {@code recycle} with its share of the credit. {@code largestGroup},
+ * {@code umiLengthBound} and {@code maxRecord} let the worker size that request before it reads anything.
  */
 record Batch(
     long seq,
@@ -21,36 +25,41 @@ record Batch(
     int[] groupStart,
     int records,
     long credit,
-    ByteArrayPool recycle) {
+    ByteArrayPool recycle,
+    long largestGroup,
+    int umiLengthBound,
+    int maxRecord) {
 
-  /** A batch whose data array is not reused. */
+  /** A batch whose data array is not reused, sized from its groups (tests). */
   Batch(long seq, byte[] data, int dataLength, int templates, int[] r1, int[] r2, boolean[] r1Earlier,
         long[] recordNumber, int groups, int[] groupStart, int records, long credit) {
-    this(seq, data, dataLength, templates, r1, r2, r1Earlier, recordNumber, groups, groupStart, records, credit, null);
+    this(seq, data, dataLength, templates, r1, r2, r1Earlier, recordNumber, groups, groupStart, records, credit, null,
+        largest(groupStart, groups), MemoryPlan.ASSUMED_UMI_LENGTH, 64 << 10);
   }
 
-  /** Hands {@code data} back for reuse: call once, when nothing reads this batch's records any more. */
-  void recycleData() {
+  private static long largest(int[] groupStart, int groups) {
+    long max = 0;
+    for (int g = 0; g < groups; g++) {
+      max = Math.max(max, groupStart[g + 1] - groupStart[g]);
+    }
+    return max;
+  }
+
+  /**
+   * Hands {@code data} back for reuse, with its share of the credit: call once, when nothing reads this
+   * batch's records any more. Returns the credit handed over (the caller holds the rest).
+   */
+  long recycleData() {
     if (recycle != null) {
       recycle.give(data);
+      return data.length;
     }
+    return 0;
   }
 
   /** Upper bound of this batch's output size before compression: every record gains a tag of 32 bytes at most. */
   long outputBound() {
     return dataLength + 32L * records;
-  }
-
-  /**
-   * The credit a batch of this shape needs from the moment it is cut until a processor has compressed it:
-   * its data and per-template arrays, the processor's per-template state, and the compressed output at
-   * worst (stored blocks). Output is encoded through a small per-processor buffer, so no uncompressed copy
-   * of the batch exists. Once compressed, the processor gives back all but the compressed bytes.
-   */
-  static long creditFor(int dataCapacity, int templateCapacity, int records, int dataLength) {
-    long output = dataLength + 32L * records;
-    long compressed = (output / io.umiflow.codec.Bgzf.MAX_PAYLOAD + 1) * io.umiflow.codec.Bgzf.MAX_BLOCK_SIZE;
-    return dataCapacity + 17L * templateCapacity + 32L * templateCapacity + compressed + 1024;
   }
 
   /** The credit a compressed batch keeps until written: its blocks plus bookkeeping. */

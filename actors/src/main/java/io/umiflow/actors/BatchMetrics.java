@@ -18,6 +18,17 @@ final class BatchMetrics {
   /** family size -> number of families of that size */
   final IntLongHashMap familySizes = new IntLongHashMap();
 
+  /** Counts {@code records} primary records of a template the classifier put in {@code category}. */
+  void count(int category, int records) {
+    switch (category) {
+      case TemplateClassifier.KEEP -> accepted += records;
+      case TemplateClassifier.NON_PF -> discardedNonPf += records;
+      case TemplateClassifier.POOR_ALIGNMENT -> discardedPoorAlignment += records;
+      case TemplateClassifier.NS_IN_UMI -> discardedNsInUmi += records;
+      default -> discardedUmisTooShort += records;
+    }
+  }
+
   void addFamily(int size) {
     familySizes.addTo(size, 1);
     families++;

@@ -6,24 +6,32 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 /**
  * Reuses large byte arrays that pass from one actor to another: the arrays inflaters decompress chunks into
  * (the grouper gives each back once it has cut the chunk into records, copying every record it keeps), and
- * the arrays batches hold their records in (a processor gives each back once the batch is encoded). Without
- * reuse each was a fresh array of 1-5 MiB: together about twice the input's uncompressed bytes allocated,
- * zeroed, promoted by the collector while in flight, then collected again.
+ * the arrays open batches fill (a processor gives each back once the batch is encoded). Without reuse each
+ * was a fresh array of 1-5 MiB: together about twice the input's uncompressed bytes allocated, zeroed,
+ * promoted by the collector while in flight, then collected again.
  *
- * <p>Every pooled array is {@link #size()} bytes, and a new one is made only when none is free, so they
- * never outnumber the arrays that were in flight at once, which the ledger's accounts already bound. Safe
- * to share between threads.
+ * <p>An array is charged to {@code account} for as long as it lives, exactly once: by the holder that
+ * acquired credits for it while in use, by the pool while idle. {@link #take} is called with the caller's
+ * credit for {@link #charge(int)} bytes already acquired; when it hands out an idle array, the pool's own
+ * credit for it is released. {@link #give} moves the caller's credit to the pool, or releases it when the
+ * array is not kept. Idle arrays are reclaimable: any request on the account that would otherwise wait
+ * drops them first, and none is kept while a request waits.
+ *
+ * <p>Safe to share between threads.
  */
-final class ByteArrayPool {
+final class ByteArrayPool implements MemoryLedger.Reclaimable {
   /** One chunk's largest inflated size: {@link Reader#BLOCKS_PER_CHUNK} blocks of at most 64 KiB. */
   static final int CHUNK_SIZE = Reader.BLOCKS_PER_CHUNK * Bgzf.MAX_BLOCK_SIZE;
 
   private final int size;
+  private final MemoryLedger.Account account;
   private final ConcurrentLinkedQueue<byte[]> free = new ConcurrentLinkedQueue<>();
 
-  /** A pool of arrays of {@code size} bytes. */
-  ByteArrayPool(int size) {
+  /** A pool of arrays of {@code size} bytes charged to {@code account}. */
+  ByteArrayPool(int size, MemoryLedger.Account account) {
     this.size = size;
+    this.account = account;
+    account.addReclaimable(this);
   }
 
   /** The length of the arrays it keeps. */
@@ -31,19 +39,50 @@ final class ByteArrayPool {
     return size;
   }
 
-  /** An array of at least {@code n} bytes: a free one, or a new one (longer ones are never pooled). */
+  /** The credit an array for {@code n} bytes needs: pooled arrays are {@link #size()} long, longer ones exact. */
+  long charge(int n) {
+    return Math.max(n, size);
+  }
+
+  /**
+   * An array of at least {@code n} bytes: an idle one (whose idle credit is released, the caller's
+   * {@link #charge(int)} bytes now covering it), or a new one.
+   */
   byte[] take(int n) {
     if (n > size) {
       return new byte[n];
     }
     byte[] b = free.poll();
-    return b != null ? b : new byte[size];
+    if (b == null) {
+      return new byte[size];
+    }
+    account.release(size);
+    return b;
   }
 
-  /** Gives back an array from {@link #take}; the caller must not touch it afterwards. */
+  /**
+   * Gives back an array from {@link #take} together with the caller's credit for it ({@code b.length}
+   * bytes); the caller must not touch either afterwards.
+   */
   void give(byte[] b) {
-    if (b.length == size) {
-      free.offer(b);
+    if (b.length != size) {
+      account.release(b.length);
+      return;
     }
+    free.offer(b);
+    if (account.hasWaiters()) {
+      reclaim(); // after the offer: a request queued before it is served here, one queued after reclaims itself
+    }
+  }
+
+  @Override
+  public long reclaim() {
+    long freed = 0;
+    byte[] b;
+    while ((b = free.poll()) != null) {
+      account.release(size);
+      freed += size;
+    }
+    return freed;
   }
 }

@@ -141,7 +141,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     replyTo = s.replyTo();
     hostOutput = s.output();
     startNanos = System.nanoTime();
-    accounts = Pipeline.accounts(settings.memoryBudget(), settings.threads());
+    accounts = Pipeline.accounts(settings);
     ledger = accounts.ledger();
     reader = getContext().spawn(Reader.create(settings, accounts.reader(), stats, getContext().getSelf()), "reader",
         DispatcherSelector.fromConfig(IO_DISPATCHER));
@@ -162,14 +162,14 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     spillFolder = new SpillFolder(settings.spillFolder());
     BamHeader out = h.header().withProgram("umiflow", Version.VERSION, settings.commandLine());
     ActorRef<GroupJob.Command> self = getContext().getSelf();
-    ActorRef<Writer.Command> writer = getContext().spawn(Writer.create(settings, hostOutput, out, accounts.batches(), stats, self),
+    ActorRef<Writer.Command> writer = getContext().spawn(Writer.create(settings, hostOutput, out, accounts.flow(), stats, self),
         "writer", DispatcherSelector.fromConfig(IO_DISPATCHER));
     getContext().watch(writer);
     Pipeline.Workers workers = Pipeline.spawn(getContext(), settings, h.header(), accounts, stats, self, writer,
         Processor.OutputMode.BGZF, spillFolder);
     ActorRef<Grouper.Command> grouper = workers.grouper();
     List<ActorRef<Inflater.Command>> inflaters = new ArrayList<>();
-    ByteArrayPool chunkBuffers = new ByteArrayPool(ByteArrayPool.CHUNK_SIZE);
+    ByteArrayPool chunkBuffers = new ByteArrayPool(ByteArrayPool.CHUNK_SIZE, accounts.reader());
     for (int i = 0; i < settings.threads(); i++) {
       ActorRef<Inflater.Command> inf = getContext().spawn(
           Inflater.create(settings.deflateBackend(), accounts.reader(), grouper, self, source(), chunkBuffers),

@@ -33,6 +33,7 @@ import java.nio.file.Paths;
  *                            files under {@code tmpDir}; 0 for automatic (a third of the budget for groups)
  * @param spillRunBytes       size of the sorted runs of the out-of-core path; 0 for automatic (tests set it
  *                            small to exercise many runs and multi-level merges)
+ * @param memoryTuning        how the budget is split (see {@link MemoryPlan}); {@code umiflow.group.memory}
  */
 public record GroupSettings(
     String input,
@@ -56,7 +57,8 @@ public record GroupSettings(
     String commandLine,
     long progressMillis,
     long spillThreshold,
-    long spillRunBytes) {
+    long spillRunBytes,
+    MemoryTuning memoryTuning) {
 
   /** The smallest ledger budget we accept: enough for a few batches per worker. */
   public static final long MIN_BUDGET = 16L << 20;
@@ -114,7 +116,8 @@ public record GroupSettings(
         .memoryBudget(c.getMemorySize("memory-budget").toBytes())
         .compressionLevel(c.getInt("compression-level"))
         .deflateBackend(DeflateBackend.parse(c.getString("deflater"), c.getInt("compression-level")))
-        .progressMillis(c.getDuration("progress-interval").toMillis());
+        .progressMillis(c.getDuration("progress-interval").toMillis())
+        .memoryTuning(MemoryTuning.fromConfig(root));
   }
 
   /** A builder starting from these settings. */
@@ -142,6 +145,7 @@ public record GroupSettings(
     b.progressMillis = progressMillis;
     b.spillThreshold = spillThreshold;
     b.spillRunBytes = spillRunBytes;
+    b.memoryTuning = memoryTuning;
     return b;
   }
 
@@ -170,6 +174,7 @@ public record GroupSettings(
     private long progressMillis = 5000;
     private long spillThreshold;
     private long spillRunBytes;
+    private MemoryTuning memoryTuning;
 
     /** BAM path or {@code -}. */
     public Builder input(String v) { input = v; return this; }
@@ -216,6 +221,8 @@ public record GroupSettings(
     public Builder spillThreshold(long v) { spillThreshold = v; return this; }
     /** Size of the out-of-core path's sorted runs; 0 for automatic. */
     public Builder spillRunBytes(long v) { spillRunBytes = v; return this; }
+    /** How the budget is split (default: {@code umiflow.group.memory} of the default config). */
+    public Builder memoryTuning(MemoryTuning v) { memoryTuning = v; return this; }
 
     /** Validates and builds; throws IllegalArgumentException with a one-line reason. */
     public GroupSettings build() {
@@ -242,6 +249,8 @@ public record GroupSettings(
       if (deflateBackend == null) {
         deflateBackend = DeflateBackend.best(compressionLevel);
       }
+      MemoryTuning tuning = memoryTuning != null ? memoryTuning : MemoryTuning.defaults();
+      MemoryPlan.of(memoryBudget, threads, tuning); // fails with a reason when the budget cannot be split
       require(deflateBackend.available(), "deflate backend not available");
       if (!input.equals("-") && !output.equals("-")) {
         Path in = Paths.get(input).toAbsolutePath().normalize();
@@ -257,7 +266,7 @@ public record GroupSettings(
       return new GroupSettings(input, output, strategy, edits, mq, includeNonPf, rawTag, assignTag, cellTag,
           minUmiLength, markDuplicates, familySizeHistogram, groupingMetrics, threads, memoryBudget,
           compressionLevel, tmpDir, deflateBackend, commandLine == null ? "" : commandLine, progressMillis,
-          spillThreshold, spillRunBytes);
+          spillThreshold, spillRunBytes, tuning);
     }
 
     private static void requireTag(String tag, String option) {

@@ -148,9 +148,9 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
     producer = s.producer();
     consumer = s.consumer();
     startNanos = System.nanoTime();
-    accounts = Pipeline.accounts(settings.memoryBudget(), settings.threads());
+    accounts = Pipeline.accounts(settings);
     ActorRef<GroupJob.Command> events = getContext().messageAdapter(GroupJob.Command.class, FromPipeline::new);
-    output = getContext().spawn(StageOutput.create(consumer, accounts.batches(), stats, events), "output");
+    output = getContext().spawn(StageOutput.create(consumer, accounts.flow(), stats, events), "output");
     getContext().watch(output);
     grouper = Pipeline.spawn(getContext(), settings, s.header(), accounts, stats, events, output,
         Processor.OutputMode.RECORDS, null).grouper();

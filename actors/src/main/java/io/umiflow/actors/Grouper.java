@@ -12,6 +12,7 @@ import io.umiflow.codec.BamRecord;
 import io.umiflow.codec.InputFormatException;
 import io.umiflow.codec.PositionKey;
 import io.umiflow.codec.RecordSplitter;
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -20,24 +21,31 @@ import java.util.Map;
 /**
  * Turns inflated chunks, restored to input order, into batches of whole position groups. Cuts records,
  * assembles templates (runs of one read name), keeps their primary records, computes each template's
- * position key and checks that keys never go backwards. A batch is cut at a chunk end once its closed
- * groups reach the target size; the still-open group moves to the next batch.
+ * position key and checks that keys never go backwards. A batch is cut once its closed groups reach the
+ * target size; the still-open group moves to the next batch.
  *
- * <p>Credits: before parsing a chunk it takes from the batches account enough for the worst case the
- * chunk can add to the open batch (arrays pre-grown so that parsing never allocates), then gives back
- * all but the batch's exact need. Each batch carries its exact credit to the writer, which returns it.
- * A group that can never fit the account fails the job with a clear message.
+ * <p>Credits (flow account, at the open batch's priority, see {@link MemoryLedger}): a chunk is parsed a
+ * slice at a time. Before a slice, the grouper projects what the open batch would need as an item once the
+ * slice is in ({@link MemoryPlan#batchNeed}); when that passes {@link MemoryPlan#itemLimit()}, it first
+ * cuts the closed groups, or sends the open group to disk. Then it takes credits for the arrays the slice
+ * may grow (old and new copies both), parses, and gives back what the arrays do not use. A cut takes
+ * credits for the new arrays the open group moves to, and for the cut batch's output, before anything is
+ * allocated; the cut batch carries its credit to the writer, which returns it. Credits the open batch holds
+ * when its sequence number changes are taken again at the new one before they are released (no credits
+ * pass from an item to a later one).
  *
- * <p>Giant groups: once the open position group holds more record bytes than the spill threshold, or more
- * templates than a worker could assign in memory, the batch so far is sent, and the group's templates stream to a {@link SpillFile} instead of memory. When the
- * group ends it goes to a processor as a {@link SpilledGroup}, with a share of the batches account reserved
- * for its out-of-core grouping (waited for like any batch credit, so never a deadlock: every batch before it
- * returns its credit without depending on it).
+ * <p>Giant groups: a group that would outgrow what one item may hold (or {@code --spill-threshold}) has its
+ * templates streamed to a {@link SpillFile}. When it ends it goes to a processor as a {@link SpilledGroup}
+ * with a reserve of the flow account for its out-of-core grouping, taken at its own priority (it is granted
+ * once the batches before it are written, and nothing after it is cut before that).
  */
 final class Grouper extends AbstractBehavior<Grouper.Command> {
   sealed interface Command {}
 
-  /** Inflated bytes of chunk {@code seq}; {@code credit} is held in the reader account. */
+  /**
+   * Inflated bytes of chunk {@code seq}; {@code credit} (the array's length for a pooled array) is held in
+   * the reader account and handed back with the array to {@code recycle}, or released when that is null.
+   */
   record Chunk(long seq, byte[] data, int length, long credit, ByteArrayPool recycle) implements Command {
     /** A chunk whose array is not reused. */
     Chunk(long seq, byte[] data, int length, long credit) {
@@ -54,11 +62,10 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   /** A processor finished a batch (for least-loaded dispatch). */
   record ProcessorDone(int processor) implements Command {}
 
-  private static final int MIN_RECORD = 4 + BamRecord.FIXED_SIZE + 1;
-
   private final GroupSettings settings;
+  private final MemoryPlan plan;
   private final MemoryLedger.Account readerAccount;
-  private final MemoryLedger.Account batchAccount;
+  private final MemoryLedger.Account flow;
   private final PipelineStats stats;
   private final ActorRef<GroupJob.Command> job;
   private final ActorRef<Writer.Command> writer;
@@ -66,16 +73,30 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   private final int[] outstanding;
   private final BamHeader header;
   private final String source;
-  private final long targetBytes;
+  private final boolean recordsOut;
   /** Arrays for batches' records: taken here, given back by the processor that encodes the batch. */
   private final ByteArrayPool batchBuffers;
   private final RecordSplitter splitter;
   private final Map<Long, Chunk> pending = new HashMap<>();
   private long nextChunk;
   private long endAt = -1;
-  private boolean waitingForCredit;
+  private Chunk current;
+  private int currentOffset;
   private boolean failed;
-  private long batchesSent;
+  private boolean inputDone;
+  /** Sequence number of the open batch: the next batch or spilled group to be sent. */
+  private long openSeq;
+
+  // credits
+  /** Flow credits the open batch holds, including a request not yet granted. */
+  private long held;
+  /** A request waits for credits; the Granted message resumes. */
+  private boolean waiting;
+  /** Part of {@code held} taken under an earlier sequence number, to be taken again under {@link #openSeq}. */
+  private long untransferred;
+  private boolean transferRequested;
+  /** The closed groups are to be cut as a batch, once the credits for it are granted. */
+  private boolean cutPending;
 
   // the open batch
   private byte[] data = new byte[0];
@@ -88,7 +109,10 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   private int[] groupStart = new int[1];
   private int groups;
   private int records;
-  private long held;
+  private int maxRecord;
+  /** Templates of the largest closed group of the open batch, and the UMI length bound of large groups. */
+  private long closedMaxGroup;
+  private int closedUmiBound;
 
   // the template being assembled
   private final byte[] name = new byte[256 + 40];
@@ -100,54 +124,45 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   private final PositionKey previous = new PositionKey();
   private boolean havePrevious;
   private long groupTemplates;
+  /** Longest UMI of the open group, measured once it has {@link MemoryPlan#MEASURED_GROUP_TEMPLATES}. */
+  private int openUmiLength;
 
   // giant groups
   private final SpillFolder spillFolder;
-  private final long spillThreshold;
-  private final long spillTemplates;
-  /**
-   * Upper bound of what assigning one template in memory costs a processor (its workspace estimate with
-   * every UMI distinct, plus the per-template arrays around it).
-   */
-  static final int ASSIGN_BYTES_PER_TEMPLATE = 256;
   private SpillFile.Appender spill;
   private long spillRecords;
   private String spillLocus;
-  /** A closed spilled group waiting for its reserved credit before dispatch. */
+  /** A closed spilled group waiting for its reserve before dispatch. */
   private SpilledGroup spillToDispatch;
+  private boolean spillReserveRequested;
 
-  static Behavior<Command> create(GroupSettings settings, BamHeader header, MemoryLedger.Account readerAccount,
-                                  MemoryLedger.Account batchAccount, PipelineStats stats,
+  static Behavior<Command> create(GroupSettings settings, BamHeader header, MemoryPlan plan,
+                                  MemoryLedger.Account readerAccount, MemoryLedger.Account flow, PipelineStats stats,
                                   ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> writer,
-                                  List<ActorRef<Processor.Command>> processors, long targetBytes,
-                                  SpillFolder spillFolder, long processorShare) {
-    return Behaviors.setup(ctx -> new Grouper(ctx, settings, header, readerAccount, batchAccount, stats, job, writer,
-        processors, targetBytes, spillFolder, processorShare));
+                                  List<ActorRef<Processor.Command>> processors, SpillFolder spillFolder,
+                                  boolean recordsOut) {
+    return Behaviors.setup(ctx -> new Grouper(ctx, settings, header, plan, readerAccount, flow, stats, job, writer,
+        processors, spillFolder, recordsOut));
   }
 
-  private Grouper(ActorContext<Command> ctx, GroupSettings settings, BamHeader header,
-                  MemoryLedger.Account readerAccount, MemoryLedger.Account batchAccount, PipelineStats stats,
+  private Grouper(ActorContext<Command> ctx, GroupSettings settings, BamHeader header, MemoryPlan plan,
+                  MemoryLedger.Account readerAccount, MemoryLedger.Account flow, PipelineStats stats,
                   ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> writer,
-                  List<ActorRef<Processor.Command>> processors, long targetBytes, SpillFolder spillFolder,
-                  long processorShare) {
+                  List<ActorRef<Processor.Command>> processors, SpillFolder spillFolder, boolean recordsOut) {
     super(ctx);
     this.spillFolder = spillFolder;
-    // In memory, a group of B record bytes holds about 2.3-2.8 B of batch credit (arrays grown ahead, the
-    // worst-case compressed output), so a third of the account keeps it under the capacity; and assigning
-    // it must fit a worker's share plus what it may borrow, about an eighth of the account.
-    this.spillThreshold = settings.spillThreshold() > 0 ? settings.spillThreshold() : batchAccount.capacity() / 3;
-    this.spillTemplates = (processorShare + batchAccount.capacity() / 8) / ASSIGN_BYTES_PER_TEMPLATE;
     this.settings = settings;
+    this.plan = plan;
     this.header = header;
     this.readerAccount = readerAccount;
-    this.batchAccount = batchAccount;
+    this.flow = flow;
     this.stats = stats;
     this.job = job;
     this.writer = writer;
     this.processors = processors;
+    this.recordsOut = recordsOut;
     this.outstanding = new int[processors.size()];
-    this.targetBytes = targetBytes;
-    this.batchBuffers = new ByteArrayPool((int) (targetBytes + Reader.CHUNK_RESERVE / 2));
+    this.batchBuffers = new ByteArrayPool(plan.batchArraySize(), flow);
     this.source = settings.inputIsStdin() ? "standard input" : settings.input();
     this.splitter = new RecordSplitter(source);
   }
@@ -160,7 +175,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
         .onMessageEquals(Granted.INSTANCE, this::onGranted)
         .onMessage(ProcessorDone.class, this::onProcessorDone)
         .onSignal(PostStop.class, s -> {
-          batchAccount.cancelWaiters();
+          flow.cancelWaiters();
           closeSpillQuietly();
           return this;
         })
@@ -178,17 +193,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   }
 
   private Behavior<Command> onGranted() {
-    waitingForCredit = false;
-    if (spillToDispatch != null) { // its reserved credit was granted
-      SpilledGroup g = spillToDispatch;
-      spillToDispatch = null;
-      dispatchSpilled(g);
-      if (endPending) {
-        endPending = false;
-        finishBatches();
-        return this;
-      }
-    }
+    waiting = false;
     return drain();
   }
 
@@ -207,66 +212,258 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     for (int o : outstanding) {
       total += o;
     }
-    return total >= 3 * outstanding.length + 2;
+    return total >= plan.batchesInFlight();
   }
 
+  /** Does what can be done now, in output order: a spilled group, a transfer, a cut, then the next slice. */
   private Behavior<Command> drain() {
     try {
-      while (!failed && !waitingForCredit && !processorsBusy()) {
-        if (spillToDispatch != null && !reserveForSpilled()) {
-          break;
-        }
-        Chunk c = pending.get(nextChunk);
-        if (c == null) {
-          if (endAt >= 0 && nextChunk == endAt) {
-            finishInput();
-            endAt = -1;
+      while (!failed && !waiting) {
+        if (spillToDispatch != null) {
+          if (!dispatchSpilled()) {
+            break;
+          }
+        } else if (untransferred > 0) {
+          if (!transfer()) {
+            break;
+          }
+        } else if (cutPending) {
+          if (!cut()) {
+            break;
+          }
+        } else if (inputDone) {
+          if (finishBatches()) {
+            inputDone = false;
           }
           break;
-        }
-        if (!reserveFor(c.length())) {
+        } else if (processorsBusy() || !nextSlice()) {
           break;
-        }
-        pending.remove(nextChunk);
-        nextChunk++;
-        splitter.feed(c.data(), 0, c.length(), this::onRecord);
-        if (c.recycle() != null) {
-          c.recycle().give(c.data()); // every record it held has been copied out
-        }
-        readerAccount.release(c.credit());
-        trueUp();
-        if (spillToDispatch != null) {
-          continue; // nothing is cut before the spilled group has its reserve (see reserveForSpilled)
-        }
-        if (spill == null && spillFolder != null
-            && (openGroupBytes() > spillThreshold || openGroupTemplates() > spillTemplates)) {
-          startSpill();
-        }
-        if (closedBytes() >= targetBytes) {
-          emitClosedGroups();
         }
       }
     } catch (InputFormatException e) {
       fail(e.getMessage());
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       fail(spillFolder.describe(e));
     } catch (SpillFailure e) {
-      fail(spillFolder.describe((java.io.IOException) e.getCause()));
+      fail(spillFolder.describe((IOException) e.getCause()));
+    } catch (JobFailure e) {
+      fail(e.getMessage());
     }
     return this;
   }
 
+  /**
+   * Makes {@code held} at least {@code need}, asking the flow account at {@code priority} for the rest.
+   * False when the request waits (the Granted message resumes).
+   */
+  private boolean holdAtLeast(long need, long priority) {
+    if (need <= held) {
+      return true;
+    }
+    long more = need - held;
+    held += more;
+    ActorRef<Command> self = getContext().getSelf();
+    if (flow.acquireOrWait(priority, more, () -> self.tell(Granted.INSTANCE))) {
+      return true;
+    }
+    waiting = true;
+    return false;
+  }
+
+  /** Gives back all credits beyond what the open batch's arrays (and the splitter's carry) use. */
+  private void trueUp() {
+    long exact = arraysCredit();
+    if (held > exact) {
+      flow.release(held - exact);
+      held = exact;
+    }
+  }
+
+  /** Credits of the open batch's arrays as they are now, and the splitter's carry buffer. */
+  private long arraysCredit() {
+    return arraysCredit(data.length, r1.length, groupStart.length) + splitter.carryCapacity();
+  }
+
+  private static long arraysCredit(long dataCapacity, long templateCapacity, long groupCapacity) {
+    return dataCapacity + 17 * templateCapacity + 4 * groupCapacity;
+  }
+
+  /** The sequence number moves on: the open batch's credits are taken again under the new one. */
+  private void nextSeq() {
+    openSeq++;
+    untransferred = held;
+  }
+
+  /** Takes the open batch's credits again at its new sequence number, then releases the old ones. */
+  private boolean transfer() {
+    if (!transferRequested) {
+      transferRequested = true;
+      ActorRef<Command> self = getContext().getSelf();
+      if (!flow.acquireOrWait(openSeq, untransferred, () -> self.tell(Granted.INSTANCE))) {
+        waiting = true;
+        return false;
+      }
+    }
+    transferRequested = false;
+    flow.release(untransferred);
+    untransferred = 0;
+    return true;
+  }
+
+  /** Parses the next slice of input; false when there is none yet, or when it waits for credits. */
+  private boolean nextSlice() throws InputFormatException, IOException {
+    if (current == null) {
+      Chunk c = pending.remove(nextChunk);
+      if (c == null) {
+        if (endAt >= 0 && nextChunk == endAt) {
+          endAt = -1;
+          finishInput();
+          return true;
+        }
+        return false;
+      }
+      nextChunk++;
+      current = c;
+      currentOffset = 0;
+    }
+    RecordSplitter.Scan scan = splitter.scan(current.data(), currentOffset,
+        Math.min(plan.sliceBytes(), current.length() - currentOffset), plan.sliceRecords());
+    int len = scan.length();
+    if (projectedNeed(len, scan) > plan.itemLimit() && makeRoom(scan)) {
+      return true; // a cut or a spill comes first; the slice is tried again after it
+    }
+    if (!reserveFor(len, scan)) {
+      return false;
+    }
+    splitter.feed(current.data(), currentOffset, len, this::onRecord);
+    currentOffset += len;
+    if (currentOffset == current.length()) {
+      if (current.recycle() != null) {
+        current.recycle().give(current.data()); // every record it held has been copied out
+      } else {
+        readerAccount.release(current.credit());
+      }
+      current = null;
+    }
+    trueUp();
+    if (spill == null && spillToDispatch == null && spillFolder != null && settings.spillThreshold() > 0
+        && openGroupBytes() > settings.spillThreshold()) {
+      startSpill();
+    }
+    if (!cutPending && closedBytes() >= plan.batchTarget()) {
+      cutPending = true;
+    }
+    return true;
+  }
+
+  /**
+   * What the open batch would need as an item once a slice of {@code len} bytes with {@code scan}'s records
+   * is in: every template of the slice joining the open group, at the UMI length bound of the groups.
+   */
+  private long projectedNeed(int len, RecordSplitter.Scan scan) {
+    long openGroup = openGroupTemplates() + scan.records();
+    long largest = Math.max(closedMaxGroup, openGroup);
+    int umi = umiBound(largest, Math.max(closedUmiBound, openGroup >= MemoryPlan.MEASURED_GROUP_TEMPLATES
+        ? Math.max(openUmiLength, 1) : 0));
+    return plan.batchNeed(dataLen + len + splitter.carriedBytes(), templates + scan.records(),
+        records + scan.records(), largest, umi, Math.max(maxRecord, scan.maxRecord()), recordsOut)
+        + 2L * Math.max(splitter.carryCapacity(), scan.carryCapacity());
+  }
+
+  /** The UMI length to assume for a batch whose largest group has {@code largest} templates. */
+  private static int umiBound(long largest, int measured) {
+    return largest >= MemoryPlan.MEASURED_GROUP_TEMPLATES && measured > 0 ? measured : MemoryPlan.ASSUMED_UMI_LENGTH;
+  }
+
+  /**
+   * The next slice would make the open batch too large for one item: cuts the closed groups, or sends the
+   * open group to disk. False when neither is possible (a stream stage, or a single record this large).
+   */
+  private boolean makeRoom(RecordSplitter.Scan scan) throws IOException {
+    if (groups > 1 || (spill != null && groups > 0)) {
+      cutPending = true;
+      return true;
+    }
+    if (groups == 1 && spill == null && spillFolder != null) {
+      startSpill();
+      return true;
+    }
+    if (templates == 0 && projectedNeed(0, new RecordSplitter.Scan(0, 1, scan.maxRecord(), scan.carryCapacity()))
+        > plan.itemLimit()) {
+      throw new JobFailure(source + ": record " + (splitter.records() + 1) + " is " + (scan.maxRecord() >> 20)
+          + " MiB, more than a memory budget of " + (plan.budget() >> 20) + " MiB can hold");
+    }
+    if (spillFolder == null && openGroupTemplates() > 0) {
+      throw new JobFailure("the position group at " + locus() + " has " + openGroupTemplates()
+          + " templates so far and needs more than the " + (plan.itemLimit() >> 20) + " MiB one group may hold in a "
+          + (plan.budget() >> 20) + " MiB budget; a stream stage keeps each group in memory, so give it a larger budget");
+    }
+    return false;
+  }
+
+  /**
+   * Takes the credits a slice may need (the arrays grown so that parsing it never allocates, old and new
+   * copies both, and the splitter's carry buffer grown likewise), then grows the arrays and gives back the
+   * old copies' credits. False when waiting for credits.
+   */
+  private boolean reserveFor(int len, RecordSplitter.Scan scan) {
+    int needData = dataLen + len + splitter.carriedBytes();
+    // a template (and group) completes per record at most, plus the one being assembled at the end of input
+    int needTemplates = templates + scan.records() + 1;
+    int needGroups = groups + scan.records() + 2;
+    int dataCap = data.length >= needData ? data.length : grow(data.length, needData);
+    int tplCap = r1.length >= needTemplates ? r1.length : grow(r1.length, needTemplates);
+    int groupCap = groupStart.length >= needGroups ? groupStart.length : grow(groupStart.length, needGroups);
+    long grown = (dataCap != data.length ? batchBuffers.charge(dataCap) : 0)
+        + (tplCap != r1.length ? 17L * tplCap : 0) + (groupCap != groupStart.length ? 4L * groupCap : 0);
+    long carryGrowth = scan.carryCapacity() > splitter.carryCapacity() ? scan.carryCapacity() : 0;
+    if (!holdAtLeast(arraysCredit() + grown + carryGrowth, openSeq)) {
+      return false;
+    }
+    if (dataCap != data.length) {
+      byte[] old = data;
+      data = batchBuffers.take(dataCap);
+      System.arraycopy(old, 0, data, 0, dataLen);
+      held -= old.length;
+      batchBuffers.give(old); // its credit goes with it (or is released); no batch refers to the array being filled
+    }
+    if (tplCap != r1.length) {
+      long old = 17L * r1.length;
+      r1 = Arrays.copyOf(r1, tplCap);
+      r2 = Arrays.copyOf(r2, tplCap);
+      early = Arrays.copyOf(early, tplCap);
+      recNo = Arrays.copyOf(recNo, tplCap);
+      release(old);
+    }
+    if (groupCap != groupStart.length) {
+      long old = 4L * groupStart.length;
+      groupStart = Arrays.copyOf(groupStart, groupCap);
+      release(old);
+    }
+    return true;
+  }
+
+  private void release(long bytes) {
+    held -= bytes;
+    flow.release(bytes);
+  }
+
+  private static int grow(int cap, int need) {
+    long g = Math.max(need, Math.min((long) cap + (cap >> 1), (long) need + (64 << 20)));
+    return (int) Math.min(Integer.MAX_VALUE - 16, g);
+  }
+
   /** Record bytes of the open (last) group, complete templates only. */
   private long openGroupBytes() {
-    if (groups == 0 || templates == groupStart[groups - 1]) {
+    if (spill != null || groups == 0 || templates == groupStart[groups - 1]) {
       return 0;
     }
     return completeTemplatesEnd() - templateStart(groupStart[groups - 1]);
   }
 
-  /** Complete templates of the open (last) group. */
+  /** Complete templates of the open (last) group held in memory. */
   private long openGroupTemplates() {
-    return groups == 0 ? 0 : templates - groupStart[groups - 1];
+    return spill != null || groups == 0 ? 0 : templates - groupStart[groups - 1];
   }
 
   /** End of the last complete template's records in {@code data}. */
@@ -280,40 +477,41 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   }
 
   /**
-   * The open group has outgrown memory: sends the closed groups before it as a batch, moves its templates to
-   * a new spill file and keeps only the template being assembled.
+   * The open group has outgrown memory: moves its complete templates to a new spill file and drops them from
+   * the open batch, which keeps the closed groups before it (cut next) and the template being assembled.
    */
-  private void startSpill() throws java.io.IOException {
-    if (groups > 1) {
-      emitClosedGroups();
-    }
+  private void startSpill() throws IOException {
+    int openFirst = groupStart[groups - 1];
     spill = new SpillFile.Appender(spillFolder.newFile("group"), settings.deflateBackend());
     spillLocus = locus();
     spillRecords = 0;
-    for (int t = 0; t < templates; t++) {
+    for (int t = openFirst; t < templates; t++) {
       spillRecords += (r1[t] >= 0 ? 1 : 0) + (r2[t] >= 0 ? 1 : 0);
       spill.append(data, r1[t], r2[t], early[t], recNo[t], -1, false, 0);
     }
     int from = completeTemplatesEnd();
-    System.arraycopy(data, from, data, 0, dataLen - from);
-    dataLen -= from;
+    int to = templateStart(openFirst);
+    System.arraycopy(data, from, data, to, dataLen - from);
+    dataLen -= from - to;
     if (tplR1 >= 0) {
-      tplR1 -= from;
+      tplR1 -= from - to;
     }
     if (tplR2 >= 0) {
-      tplR2 -= from;
+      tplR2 -= from - to;
     }
     records -= (int) spillRecords;
-    templates = 0;
-    groups = 0; // the open group now lives in the spill file
-    trueUp();
+    templates = openFirst;
+    groups--; // the open group now lives in the spill file
+    if (groups > 0) {
+      cutPending = true;
+    }
   }
 
   /** Appends the template just finished (the last in {@code data}) to the spill file and drops it from memory. */
-  private void spillTemplate(boolean r1Earlier) throws InputFormatException {
+  private void spillTemplate(boolean r1Earlier) {
     try {
       spill.append(data, tplR1, tplR2, r1Earlier, tplFirstRecord, -1, false, 0);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new SpillFailure(e);
     }
     int n = (tplR1 >= 0 ? 1 : 0) + (tplR2 >= 0 ? 1 : 0);
@@ -326,7 +524,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
 
   /** An I/O failure on the spill file, carried out of the record callback. */
   private static final class SpillFailure extends RuntimeException {
-    SpillFailure(java.io.IOException cause) {
+    SpillFailure(IOException cause) {
       super(cause);
     }
   }
@@ -335,44 +533,44 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   private void closeSpill() {
     try {
       spill.close();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new SpillFailure(e);
     }
     stats.spilledGroups.incrementAndGet();
-    spillToDispatch = new SpilledGroup(batchesSent++, spill.path(), spill.templates(), spillRecords, spillLocus, 0);
+    spillToDispatch = new SpilledGroup(openSeq, spill.path(), spill.templates(), spillRecords, spillLocus, 0);
     spill = null;
+    nextSeq();
   }
 
   /**
-   * Takes the spilled group's reserve (three quarters of the batches account, less what the open batch
-   * holds) and dispatches it; false when waiting for the credit.
+   * Takes the spilled group's reserve at its own priority (granted once it is the head, when it needs more
+   * than the batches behind the head may use) and dispatches it; false when waiting for the credit.
    */
-  private boolean reserveForSpilled() {
-    long reserve = Math.max(0, Math.min(batchAccount.capacity() * 3 / 4, batchAccount.capacity() - held));
+  private boolean dispatchSpilled() {
     SpilledGroup g = spillToDispatch;
-    spillToDispatch = new SpilledGroup(g.seq(), g.file(), g.templates(), g.records(), g.locus(), reserve);
-    ActorRef<Command> self = getContext().getSelf();
-    if (!batchAccount.acquireOrWait(reserve, () -> self.tell(Granted.INSTANCE))) {
-      waitingForCredit = true;
-      return false;
+    if (!spillReserveRequested) {
+      long reserve = plan.spillReserve(held + untransferred);
+      spillToDispatch = g = new SpilledGroup(g.seq(), g.file(), g.templates(), g.records(), g.locus(), reserve);
+      spillReserveRequested = true;
+      ActorRef<Command> self = getContext().getSelf();
+      if (!flow.acquireOrWait(g.seq(), reserve, () -> self.tell(Granted.INSTANCE))) {
+        waiting = true;
+        return false;
+      }
     }
-    g = spillToDispatch;
+    spillReserveRequested = false;
     spillToDispatch = null;
-    dispatchSpilled(g);
-    return true;
-  }
-
-  private void dispatchSpilled(SpilledGroup g) {
     int best = leastLoaded();
     outstanding[best]++;
     processors.get(best).tell(new Processor.ProcessSpilled(g, getContext().getSelf()));
+    return true;
   }
 
   private void closeSpillQuietly() {
     if (spill != null) {
       try {
         spill.close();
-      } catch (java.io.IOException ignored) {
+      } catch (IOException ignored) {
         // the job is stopping; its spill folder is deleted next
       }
       spill = null;
@@ -382,71 +580,6 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   private void fail(String reason) {
     failed = true;
     job.tell(new GroupJob.StageFailed(reason));
-  }
-
-  /**
-   * Grows the open batch's arrays so a chunk of {@code chunkLength} bytes (plus any record carried over
-   * from the previous chunk) fits without another allocation, after taking the credits that needs. False
-   * when waiting for credits.
-   */
-  private boolean reserveFor(int chunkLength) {
-    int len = chunkLength + splitter.carriedBytes(); // a record begun in the previous chunk completes in this one
-    int maxNewTemplates = len / MIN_RECORD + 2;
-    int needData = dataLen + len;
-    int needTemplates = templates + maxNewTemplates;
-    int needGroups = groups + maxNewTemplates + 1;
-    int dataCap = data.length >= needData ? data.length : grow(data.length, needData);
-    int tplCap = r1.length >= needTemplates ? r1.length : grow(r1.length, needTemplates);
-    int groupCap = groupStart.length >= needGroups ? groupStart.length : grow(groupStart.length, needGroups);
-    long need = Batch.creditFor(dataCap, tplCap, records + maxNewTemplates * 2, needData) + 4L * groupCap;
-    if (need > held) {
-      long more = need - held;
-      if (need > batchAccount.capacity()) {
-        fail("the position group at " + locus() + " needs more memory than the budget allows ("
-            + (need >> 20) + " MiB of " + (batchAccount.capacity() >> 20)
-            + " MiB for groups in flight); raise --memory");
-        return false;
-      }
-      ActorRef<Command> self = getContext().getSelf();
-      held += more;
-      if (!batchAccount.acquireOrWait(more, () -> self.tell(Granted.INSTANCE))) {
-        waitingForCredit = true;
-        return false;
-      }
-    }
-    if (dataCap != data.length) {
-      byte[] old = data;
-      data = Arrays.copyOf(data, dataCap);
-      batchBuffers.give(old); // no batch refers to the array being filled
-    }
-    if (tplCap != r1.length) {
-      r1 = Arrays.copyOf(r1, tplCap);
-      r2 = Arrays.copyOf(r2, tplCap);
-      early = Arrays.copyOf(early, tplCap);
-      recNo = Arrays.copyOf(recNo, tplCap);
-    }
-    if (groupCap != groupStart.length) {
-      groupStart = Arrays.copyOf(groupStart, groupCap);
-    }
-    return true;
-  }
-
-  private static int grow(int cap, int need) {
-    long g = Math.max(need, Math.min((long) cap + (cap >> 1), (long) need + (64 << 20)));
-    return (int) Math.min(Integer.MAX_VALUE - 16, g);
-  }
-
-  /** Gives back all credits beyond what the open batch needs exactly. */
-  private void trueUp() {
-    long exact = exactCredit();
-    if (held > exact) {
-      batchAccount.release(held - exact);
-      held = exact;
-    }
-  }
-
-  private long exactCredit() {
-    return Batch.creditFor(data.length, r1.length, records, dataLen) + 4L * groupStart.length;
   }
 
   private void onRecord(byte[] b, int off, int len, long number) throws InputFormatException {
@@ -486,6 +619,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     }
     dataLen += len;
     records++;
+    maxRecord = Math.max(maxRecord, len);
   }
 
   private boolean sameName(byte[] b, int off) {
@@ -501,9 +635,8 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     key.set(data, tplR1, data, tplR2);
     boolean r1Earlier = key.r1IsLowerOf(data, tplR1, data, tplR2);
     if (!havePrevious) {
-      groupStart[groups++] = templates;
+      openGroup();
       havePrevious = true;
-      groupTemplates = 0;
     } else {
       int c = previous.compareTo(key);
       if (c > 0) {
@@ -518,7 +651,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
         if (spill != null) {
           closeSpill();
         }
-        groupStart[groups++] = templates;
+        openGroup();
       } else if (spill != null) {
         spillTemplate(r1Earlier);
         return;
@@ -532,13 +665,52 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     templates++;
     groupTemplates++;
     stats.templates.incrementAndGet();
+    measureUmi();
+  }
+
+  private void openGroup() {
+    groupStart[groups++] = templates;
+    groupTemplates = 0;
+    openUmiLength = 0;
+  }
+
+  /**
+   * Measures the UMI lengths of a large open group (its assignment's memory grows with them), from the moment
+   * it reaches {@link MemoryPlan#MEASURED_GROUP_TEMPLATES} templates; small groups are assumed at
+   * {@link MemoryPlan#ASSUMED_UMI_LENGTH}.
+   */
+  private void measureUmi() {
+    int open = templates - groupStart[groups - 1];
+    if (open < MemoryPlan.MEASURED_GROUP_TEMPLATES) {
+      return;
+    }
+    for (int t = open == MemoryPlan.MEASURED_GROUP_TEMPLATES ? groupStart[groups - 1] : templates - 1; t < templates; t++) {
+      openUmiLength = Math.max(openUmiLength, umiLength(r1[t]));
+      if (r2[t] >= 0) {
+        openUmiLength = Math.max(openUmiLength, umiLength(r2[t]));
+      }
+    }
+  }
+
+  private int umiLength(int rec) {
+    if (rec < 0) {
+      return 0;
+    }
+    int tag = BamRecord.findTag(data, rec, settings.rawTag().charAt(0), settings.rawTag().charAt(1));
+    return tag < 0 ? 0 : Math.max(0, BamRecord.stringLength(data, tag, rec + BamRecord.totalSize(data, rec)));
   }
 
   private void closeGroup() {
     stats.positionGroups.incrementAndGet();
     stats.noteGroupSize(groupTemplates);
-    groupTemplates = 0;
     stats.noteLocus(previous.tid1(), previous.pos1());
+    if (spill == null) {
+      closedMaxGroup = Math.max(closedMaxGroup, groupTemplates);
+      if (groupTemplates >= MemoryPlan.MEASURED_GROUP_TEMPLATES) {
+        closedUmiBound = Math.max(closedUmiBound, openUmiLength);
+      }
+    }
+    groupTemplates = 0;
   }
 
   private String describe(PositionKey k) {
@@ -562,53 +734,64 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
 
   /** Bytes of the groups already closed (all but the last, still open one). */
   private int closedBytes() {
-    if (groups <= 1) {
+    int closed = spill != null ? groups : groups - 1;
+    if (closed <= 0) {
       return 0;
     }
-    return templateStart(groupStart[groups - 1]);
+    return closed == groups ? completeTemplatesEnd() : templateStart(groupStart[closed]);
   }
 
-  /** Sends the closed groups as one batch; the open group and any partial template move to a fresh one. */
-  private void emitClosedGroups() {
-    int openFirst = groupStart[groups - 1];
-    int cut = templateStart(openFirst);
-    int tailTemplates = templates - openFirst;
-    int tailRecords = 0;
-    for (int t = openFirst; t < templates; t++) {
-      tailRecords += (r1[t] >= 0 ? 1 : 0) + (r2[t] >= 0 ? 1 : 0);
+  /**
+   * Sends the closed groups as one batch. The open group and any partial template move to new arrays, whose
+   * credits (and the batch's output credit) are taken first; false when waiting for them.
+   */
+  private boolean cut() {
+    int closed = spill != null ? groups : groups - 1;
+    if (closed <= 0) {
+      cutPending = false;
+      return true;
     }
-    if (inTemplate) {
-      tailRecords += (tplR1 >= 0 ? 1 : 0) + (tplR2 >= 0 ? 1 : 0);
+    int keepFirst = closed == groups ? templates : groupStart[closed];
+    int cutAt = closed == groups ? completeTemplatesEnd() : templateStart(keepFirst);
+    int tailTemplates = templates - keepFirst;
+    int tailBytes = dataLen - cutAt;
+    int batchRecords = 0;
+    for (int t = 0; t < keepFirst; t++) {
+      batchRecords += (r1[t] >= 0 ? 1 : 0) + (r2[t] >= 0 ? 1 : 0);
     }
-    int tailBytes = dataLen - cut;
+    int nextDataCap = Math.max(tailBytes + plan.sliceBytes(), plan.batchArraySize());
+    int nextTplCap = Math.max(16, tailTemplates * 2);
+    int nextGroupCap = 16;
+    long tailCredit = batchBuffers.charge(nextDataCap) + arraysCredit(0, nextTplCap, nextGroupCap);
+    long batchCredit = arraysCredit(data.length, r1.length, closed + 1)
+        + MemoryPlan.outputBytes(cutAt, batchRecords, recordsOut) + MemoryPlan.assignedBytes(keepFirst, closed);
+    // at the peak: the old arrays, the batch's group bounds and output, and the new arrays, all at once
+    if (!holdAtLeast(arraysCredit() + batchCredit - arraysCredit(data.length, r1.length, 0) + tailCredit, openSeq)) {
+      return false;
+    }
+    cutPending = false;
+    int[] groupBounds = Arrays.copyOf(groupStart, closed + 1);
+    groupBounds[closed] = keepFirst; // sentinel: end of the last closed group
+    Batch batch = new Batch(openSeq, data, cutAt, keepFirst, r1, r2, early, recNo, closed, groupBounds, batchRecords,
+        batchCredit, batchBuffers, closedMaxGroup, umiBound(closedMaxGroup, closedUmiBound), maxRecord);
 
-    int[] groupBounds = Arrays.copyOf(groupStart, groups);
-    groupBounds[groups - 1] = openFirst; // sentinel: end of the last closed group
-    int batchRecords = records - tailRecords;
-    long credit = Batch.creditFor(data.length, r1.length, batchRecords, cut) + 4L * groupBounds.length;
-    Batch batch = new Batch(batchesSent++, data, cut, openFirst, r1, r2, early, recNo, groups - 1, groupBounds,
-        batchRecords, credit, batchBuffers);
-
-    // the open group starts the next batch
-    // sized for a whole batch plus one chunk, so filling it never copies it again
-    byte[] nextData = batchBuffers.take((int) Math.max(tailBytes + Reader.CHUNK_RESERVE / 2,
-        targetBytes + Reader.CHUNK_RESERVE / 2));
-    System.arraycopy(data, cut, nextData, 0, tailBytes);
-    int tplCap = Math.max(16, tailTemplates * 2);
-    int[] nr1 = new int[tplCap];
-    int[] nr2 = new int[tplCap];
-    boolean[] nearly = new boolean[tplCap];
-    long[] nrec = new long[tplCap];
+    byte[] nextData = batchBuffers.take(nextDataCap);
+    System.arraycopy(data, cutAt, nextData, 0, tailBytes);
+    int[] nr1 = new int[nextTplCap];
+    int[] nr2 = new int[nextTplCap];
+    boolean[] nearly = new boolean[nextTplCap];
+    long[] nrec = new long[nextTplCap];
     for (int t = 0; t < tailTemplates; t++) {
-      nr1[t] = r1[openFirst + t] < 0 ? -1 : r1[openFirst + t] - cut;
-      nr2[t] = r2[openFirst + t] < 0 ? -1 : r2[openFirst + t] - cut;
-      nearly[t] = early[openFirst + t];
-      nrec[t] = recNo[openFirst + t];
+      nr1[t] = r1[keepFirst + t] < 0 ? -1 : r1[keepFirst + t] - cutAt;
+      nr2[t] = r2[keepFirst + t] < 0 ? -1 : r2[keepFirst + t] - cutAt;
+      nearly[t] = early[keepFirst + t];
+      nrec[t] = recNo[keepFirst + t];
     }
     if (inTemplate) {
-      tplR1 = tplR1 < 0 ? -1 : tplR1 - cut;
-      tplR2 = tplR2 < 0 ? -1 : tplR2 - cut;
+      tplR1 = tplR1 < 0 ? -1 : tplR1 - cutAt;
+      tplR2 = tplR2 < 0 ? -1 : tplR2 - cutAt;
     }
+    long oldGroupArray = 4L * groupStart.length;
     data = nextData;
     dataLen = tailBytes;
     r1 = nr1;
@@ -616,22 +799,31 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     early = nearly;
     recNo = nrec;
     templates = tailTemplates;
-    groupStart = new int[16];
-    groupStart[0] = 0;
-    groups = 1;
-    records = tailRecords;
-    // The open batch's own credit is its exact need; the emitted batch's credit moves with it. Any shortfall
-    // (the fresh arrays are allocated before the old ones are freed) is taken without waiting: it is bounded
-    // by the open group's size, which the account already held a moment ago.
-    long nextExact = exactCredit();
-    long remaining = held - credit;
-    if (remaining >= nextExact) {
-      batchAccount.release(remaining - nextExact);
-    } else if (!batchAccount.tryAcquire(nextExact - remaining)) {
-      nextExact = remaining; // accounted again, exactly, before the next chunk is parsed
+    int[] nextGroups = new int[nextGroupCap];
+    int openGroups = groups - closed;
+    if (openGroups > 0) {
+      nextGroups[0] = 0;
     }
-    held = nextExact;
+    groupStart = nextGroups;
+    groups = openGroups;
+    records -= batchRecords;
+    maxRecord = inTemplate ? Math.max(recordSize(tplR1), recordSize(tplR2)) : 0;
+    for (int t = 0; t < templates; t++) {
+      maxRecord = Math.max(maxRecord, Math.max(recordSize(r1[t]), recordSize(r2[t])));
+    }
+    closedMaxGroup = 0;
+    closedUmiBound = 0;
+    // the batch's credit goes with it; the old group array is garbage; the rest is the new arrays' (and carry's)
+    held -= batchCredit;
+    release(oldGroupArray);
+    trueUp();
     dispatch(batch);
+    nextSeq();
+    return true;
+  }
+
+  private int recordSize(int rec) {
+    return rec < 0 ? 0 : BamRecord.totalSize(data, rec);
   }
 
   private int leastLoaded() {
@@ -650,38 +842,45 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     processors.get(best).tell(new Processor.Process(batch, getContext().getSelf(), processors));
   }
 
+  /** The input has ended: finishes the last template and group; what is left is sent by the drain loop. */
   private void finishInput() throws InputFormatException {
     splitter.finish();
     if (inTemplate) {
       finishTemplate();
     }
-    if (spill != null) {
+    if (havePrevious) {
       closeGroup();
-      closeSpill();
-      if (!reserveForSpilled()) {
-        endPending = true; // finished once the spilled group is dispatched
-        return;
-      }
     }
-    finishBatches();
+    if (spill != null) {
+      closeSpill();
+    }
+    inputDone = true;
   }
 
-  /** Input ended while the last spilled group waited for its credit. */
-  private boolean endPending;
-
-  private void finishBatches() {
+  /**
+   * Sends the last batch (after any spilled group before it, which the drain loop dispatches first) and
+   * tells the writer how many there were; false when waiting for the last batch's output credit.
+   */
+  private boolean finishBatches() {
     if (templates > 0) {
-      closeGroup();
       int[] bounds = Arrays.copyOf(groupStart, groups + 1);
       bounds[groups] = templates;
-      long credit = held;
-      held = 0;
-      dispatch(new Batch(batchesSent++, data, dataLen, templates, r1, r2, early, recNo, groups, bounds, records,
-          credit, batchBuffers));
-    } else if (held > 0) {
-      batchAccount.release(held);
+      long credit = arraysCredit(data.length, r1.length, groupStart.length)
+          + MemoryPlan.outputBytes(dataLen, records, recordsOut) + MemoryPlan.assignedBytes(templates, groups);
+      if (!holdAtLeast(credit + splitter.carryCapacity(), openSeq)) {
+        return false;
+      }
+      held -= credit;
+      dispatch(new Batch(openSeq, data, dataLen, templates, r1, r2, early, recNo, groups, bounds, records, credit,
+          batchBuffers, closedMaxGroup, umiBound(closedMaxGroup, closedUmiBound), maxRecord));
+      openSeq++;
+      templates = 0;
+    }
+    if (held > 0) {
+      flow.release(held);
       held = 0;
     }
-    writer.tell(new Writer.EndOfBatches(batchesSent));
+    writer.tell(new Writer.EndOfBatches(openSeq));
+    return true;
   }
 }

@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * Inflates chunks of BGZF blocks on a worker thread, so decompression runs in parallel with everything
- * else. Hands the compressed bytes' credits back as soon as they are garbage.
+ * else. Hands the compressed bytes' credits back as soon as they are garbage; the array a chunk is inflated
+ * into keeps its credit (taken by the reader) until the grouper gives both back to the pool.
  */
 final class Inflater extends AbstractBehavior<Inflater.Command> {
   sealed interface Command {}
@@ -65,7 +66,8 @@ final class Inflater extends AbstractBehavior<Inflater.Command> {
       return Behaviors.stopped();
     }
     account.release(c.compressedBytes());
-    grouper.tell(new Grouper.Chunk(c.seq(), out, p, c.inflatedBytes(), buffers));
+    // the array's credit travels with it; the grouper hands both back to the pool
+    grouper.tell(new Grouper.Chunk(c.seq(), out, p, buffers.charge((int) c.inflatedBytes()), buffers));
     return this;
   }
 }

@@ -127,19 +127,11 @@ final class OutOfCoreGroup {
   private boolean keep(Batch b, int t) {
     int category = classifier.classify(b, t);
     int recs = (b.r1()[t] >= 0 ? 1 : 0) + (b.r2()[t] >= 0 ? 1 : 0);
-    if (category != TemplateClassifier.KEEP) {
-      if (countFilters) {
-        switch (category) {
-          case TemplateClassifier.NON_PF -> metrics.discardedNonPf += recs;
-          case TemplateClassifier.POOR_ALIGNMENT -> metrics.discardedPoorAlignment += recs;
-          case TemplateClassifier.NS_IN_UMI -> metrics.discardedNsInUmi += recs;
-          default -> metrics.discardedUmisTooShort += recs;
-        }
-      }
-      return false;
-    }
     if (countFilters) {
-      metrics.accepted += recs;
+      metrics.count(category, recs);
+    }
+    if (category != TemplateClassifier.KEEP) {
+      return false;
     }
     byte[] d = b.data();
     // the partition: library, then cell barcode (absent sorts first)
@@ -297,7 +289,7 @@ final class OutOfCoreGroup {
           int z = chunk.r2()[t];
           long score = 0;
           if (bestScore != null) {
-            score = Processor.duplicateScore(d, a) + Processor.duplicateScore(d, z);
+            score = BatchAssigner.duplicateScore(d, a) + BatchAssigner.duplicateScore(d, z);
             int family = 2 * molecule + (b ? 1 : 0);
             bestScore[family] = Math.max(bestScore[family], score);
           }

@@ -8,38 +8,34 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What the file job and the stream stage share: the split of the budget into ledger accounts, and the
- * grouper with its pool of processors. Each caller supplies its own input and output ends.
+ * What the file job and the stream stage share: the split of the budget into ledger accounts (see
+ * {@link MemoryPlan}), and the grouper with its pool of processors. Each caller supplies its own input and
+ * output ends.
  */
 final class Pipeline {
   static final String WORKER_DISPATCHER = "umiflow.worker-dispatcher";
   static final String IO_DISPATCHER = "umiflow.io-dispatcher";
 
-  /** The budget's accounts. */
-  record Accounts(MemoryLedger ledger, MemoryLedger.Account reader, List<MemoryLedger.Account> processors,
-                  MemoryLedger.Account batches) {}
+  /** The budget's accounts, and the plan they follow. */
+  record Accounts(MemoryLedger ledger, MemoryPlan plan, MemoryLedger.Account reader,
+                  List<MemoryLedger.Account> workers, MemoryLedger.Account flow) {}
 
   /** The grouper and the processors it feeds. */
   record Workers(ActorRef<Grouper.Command> grouper, List<ActorRef<Processor.Command>> processors) {}
 
   private Pipeline() {}
 
-  /**
-   * Splits the budget: the reader (or pushed chunks) 10% within [3 chunks, 64 MiB]; processors 20% in equal
-   * shares (they hold only UMI structures, about 100 bytes per template being assigned); batches the rest,
-   * since they hold the reads themselves.
-   */
-  static Accounts accounts(long budget, int threads) {
-    MemoryLedger ledger = new MemoryLedger(budget);
-    long readerShare = Math.max(3 * Reader.CHUNK_RESERVE, Math.min(budget / 10, 64L << 20));
-    long processorShare = (long) (budget * 0.20) / threads;
-    MemoryLedger.Account reader = ledger.open("reader", readerShare);
-    List<MemoryLedger.Account> processors = new ArrayList<>();
-    for (int i = 0; i < threads; i++) {
-      processors.add(ledger.open("processor-" + i, processorShare));
+  /** Opens the accounts of {@code settings}' budget: reader, one per worker, and the flow account. */
+  static Accounts accounts(GroupSettings settings) {
+    MemoryPlan plan = MemoryPlan.of(settings.memoryBudget(), settings.threads(), settings.memoryTuning());
+    MemoryLedger ledger = new MemoryLedger(plan.budget());
+    MemoryLedger.Account reader = ledger.open("reader", plan.readerCapacity());
+    List<MemoryLedger.Account> workers = new ArrayList<>();
+    for (int i = 0; i < plan.workers(); i++) {
+      workers.add(ledger.open("worker-" + i, plan.workerCapacity()));
     }
-    MemoryLedger.Account batches = ledger.open("batches", budget - readerShare - processorShare * threads);
-    return new Accounts(ledger, reader, processors, batches);
+    MemoryLedger.Account flow = ledger.openFlow("flow", plan.flowCapacity(), plan.headReserve());
+    return new Accounts(ledger, plan, reader, workers, flow);
   }
 
   /**
@@ -51,19 +47,17 @@ final class Pipeline {
                            PipelineStats stats, ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> output,
                            Processor.OutputMode mode, SpillFolder spillFolder) {
     List<ActorRef<Processor.Command>> processors = new ArrayList<>();
-    for (int i = 0; i < settings.threads(); i++) {
+    for (int i = 0; i < accounts.plan().workers(); i++) {
       ActorRef<Processor.Command> p = ctx.spawn(
-          Processor.create(i, settings, header, accounts.processors().get(i), accounts.batches(), output, job, mode,
-              Processor.SPLIT_TEMPLATES, spillFolder),
+          Processor.create(i, settings, header, accounts.plan(), accounts.workers().get(i), accounts.flow(), output,
+              job, mode, Processor.SPLIT_TEMPLATES, spillFolder),
           "processor-" + i, DispatcherSelector.fromConfig(WORKER_DISPATCHER));
       ctx.watch(p);
       processors.add(p);
     }
-    long target = Math.max(64L << 10, Math.min(4L << 20,
-        accounts.batches().capacity() / (12L * (settings.threads() + 1))));
     ActorRef<Grouper.Command> grouper = ctx.spawn(
-        Grouper.create(settings, header, accounts.reader(), accounts.batches(), stats, job, output, processors, target,
-            spillFolder, accounts.processors().get(0).capacity()),
+        Grouper.create(settings, header, accounts.plan(), accounts.reader(), accounts.flow(), stats, job, output,
+            processors, spillFolder, mode == Processor.OutputMode.RECORDS),
         "grouper", DispatcherSelector.fromConfig(WORKER_DISPATCHER));
     ctx.watch(grouper);
     return new Workers(grouper, processors);

@@ -6,20 +6,13 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
-import io.umiflow.assign.Assignment;
-import io.umiflow.assign.IntSort;
-import io.umiflow.assign.Strategy;
-import io.umiflow.assign.UmiAssigner;
-import io.umiflow.assign.UmiAssignmentException;
-import io.umiflow.assign.UmiSet;
-import io.umiflow.assign.Workspace;
 import io.umiflow.codec.BamHeader;
 import io.umiflow.codec.BamRecord;
 import io.umiflow.codec.Bgzf;
 import io.umiflow.codec.BlockDeflater;
-import io.umiflow.codec.PositionKey;
 import io.umiflow.codec.TagEditor;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -27,16 +20,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One worker of the pool. For each batch: filters templates (fgbio's rules and counts), partitions each
- * position group by library and cell barcode, assigns molecules with the strategy, orders the templates
- * for output and marks duplicates; then tells the writer how many molecules the batch has. When the
- * writer answers with the batch's first molecule id (known once all earlier batches are counted), it
- * writes the records with their ids and compresses them into BGZF blocks, in parallel with the other
- * workers.
+ * One worker of the pool. For each batch, in the order they arrive: takes the memory credits assigning it
+ * needs, has a {@link BatchAssigner} filter, partition and assign it, then tells the writer how many
+ * molecules the batch has. When the writer answers with the batch's first molecule id (known once all
+ * earlier batches are counted), it writes the records with their ids and compresses them into BGZF blocks,
+ * in parallel with the other workers.
  *
- * <p>Memory: the assigner's reusable workspace lives in this processor's own account; before a partition
- * is assigned its estimate is taken from it, and the workspace is released after a group that made it
- * grow past half the share. Per-batch arrays and output buffers are covered by the batch's credit.
+ * <p>Memory: the worker's own account holds its encode buffers and the scratch it keeps between batches
+ * (at most {@link MemoryPlan#workerKeep()}). A batch that needs more scratch takes it from the flow account
+ * at the batch's priority <em>before</em> allocating: first the bound the grouper sized the batch with, then
+ * the exact need once the batch is classified. When the credits are not there the worker waits for them
+ * (a message resumes it) while it goes on encoding the batches it has already assigned, which is what gives
+ * memory back; the batch at the head of the output order is always granted (see {@link MemoryLedger}).
+ * After the batch the scratch is given back when it grew past the keep, and so are the credits.
  */
 final class Processor extends AbstractBehavior<Processor.Command> {
   sealed interface Command {}
@@ -64,6 +60,9 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   /** Compressed blocks of consecutive templates of a batch. */
   record EncodedSlice(List<byte[]> blocks, long compressedBytes, long records) {}
 
+  /** Credits asked for the batch being assigned have been granted. */
+  enum Granted implements Command { INSTANCE }
+
   private record SliceCollector(Assigned assigned, EncodedSlice[] slices) {}
 
   /** Batches with at least this many kept templates are encoded and compressed by every worker in slices. */
@@ -74,28 +73,19 @@ final class Processor extends AbstractBehavior<Processor.Command> {
 
   private final int index;
   private final GroupSettings settings;
-  private final MemoryLedger.Account account;
+  private final MemoryPlan plan;
+  private final MemoryLedger.Account flow;
   private final ActorRef<Writer.Command> writer;
   private final ActorRef<GroupJob.Command> job;
-  private final BamHeader header;
-  private final String source;
-  private final UmiAssigner assigner;
+  private final BatchAssigner assigner;
   private final boolean paired;
-  private final Workspace ws = new Workspace();
-  private final UmiSet umis = new UmiSet();
-  private final Assignment assignment = new Assignment();
-  private final BlockDeflater deflater;
-  private final TemplateClassifier classifier;
-  private final byte[] assignTag;
-  private long charged;
-  /** Credits taken from the batches account for a group larger than this processor's share. */
-  private long borrowed;
   /** Output records are encoded here and compressed a BGZF block at a time, so no batch-sized copy exists. */
   private static final int ENCODE_BUFFER = 2 * Bgzf.MAX_PAYLOAD;
   private byte[] encode = new byte[ENCODE_BUFFER];
   private int encodeStart;
   private final byte[] blockScratch = new byte[Bgzf.MAX_BLOCK_SIZE];
-  private final MemoryLedger.Account batchAccount;
+  private final BlockDeflater deflater;
+  private final byte[] assignTag;
   private final OutputMode mode;
   private final Map<Long, Assigned> pending = new HashMap<>();
   private final Map<Long, SliceCollector> collecting = new HashMap<>();
@@ -103,69 +93,101 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private final SpillFolder spillFolder;
   private final Map<Long, OutOfCoreWork> outOfCore = new HashMap<>();
 
+  // the batch being assigned, and the ones waiting behind it
+  private final ArrayDeque<Command> queue = new ArrayDeque<>();
+  private Process current;
+  private int stage;
+  private long exactNeed;
+  /** Flow credits held for the batch being assigned (including a request not yet granted). */
+  private long workHeld;
+  private boolean waiting;
+
   /** A spilled group between its sorted runs and its output. */
   private record OutOfCoreWork(OutOfCoreGroup group, SpilledGroup spilled, ActorRef<Grouper.Command> grouper) {}
-
-  // per-batch scratch
-  private int[] kept = new int[64];
-  private int[] scratch = new int[64];
-  private long[] sortKeys = new long[64];
 
   /**
    * A batch whose molecules are assigned, waiting for its first molecule id. {@code order} lists kept
    * templates in output order; {@code groupEnd[g]} is where the g-th group with kept templates ends in it.
    */
   record Assigned(Batch batch, ActorRef<Grouper.Command> grouper, List<ActorRef<Command>> peers, int[] order,
-                  int keptCount,
-                          int[] groupEnd, int keptGroups, int[] molecule, boolean[] bStrand, boolean[] duplicate,
-                          BatchMetrics metrics) {}
+                  int keptCount, int[] groupEnd, int keptGroups, int[] molecule, boolean[] bStrand,
+                  boolean[] duplicate, BatchMetrics metrics) {}
 
-  static Behavior<Command> create(int index, GroupSettings settings, BamHeader header, MemoryLedger.Account account,
-                                  MemoryLedger.Account batchAccount, ActorRef<Writer.Command> writer,
+  static Behavior<Command> create(int index, GroupSettings settings, BamHeader header, MemoryPlan plan,
+                                  MemoryLedger.Account own, MemoryLedger.Account flow, ActorRef<Writer.Command> writer,
                                   ActorRef<GroupJob.Command> job, OutputMode mode, int splitTemplates,
                                   SpillFolder spillFolder) {
-    return Behaviors.setup(ctx -> new Processor(ctx, index, settings, header, account, batchAccount, writer, job,
-        mode, splitTemplates, spillFolder));
+    return Behaviors.setup(ctx -> new Processor(ctx, index, settings, header, plan, own, flow, writer, job, mode,
+        splitTemplates, spillFolder));
   }
 
-  private Processor(ActorContext<Command> ctx, int index, GroupSettings settings, BamHeader header,
-                    MemoryLedger.Account account, MemoryLedger.Account batchAccount, ActorRef<Writer.Command> writer,
+  private Processor(ActorContext<Command> ctx, int index, GroupSettings settings, BamHeader header, MemoryPlan plan,
+                    MemoryLedger.Account own, MemoryLedger.Account flow, ActorRef<Writer.Command> writer,
                     ActorRef<GroupJob.Command> job, OutputMode mode, int splitTemplates, SpillFolder spillFolder) {
     super(ctx);
+    // the worker's own account is its alone: its kit and kept scratch, charged once for its whole life
+    if (!own.tryAcquire(own.capacity())) {
+      throw new IllegalStateException(own.name() + " is already in use");
+    }
     this.spillFolder = spillFolder;
     this.mode = mode;
     this.splitTemplates = splitTemplates;
-    this.batchAccount = batchAccount;
+    this.plan = plan;
+    this.flow = flow;
     this.index = index;
     this.settings = settings;
-    this.header = header;
-    this.account = account;
     this.writer = writer;
     this.job = job;
-    this.source = settings.inputIsStdin() ? "standard input" : settings.input();
-    this.assigner = UmiAssigner.create(settings.strategy(), settings.edits(), settings.minUmiLength());
-    this.paired = settings.strategy() == Strategy.PAIRED;
+    this.assigner = new BatchAssigner(settings, header);
+    this.paired = assigner.paired();
     this.deflater = new BlockDeflater(settings.compressionLevel(), settings.deflateBackend());
     this.assignTag = settings.assignTag().getBytes(StandardCharsets.US_ASCII);
-    this.classifier = new TemplateClassifier(settings, header);
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Process.class, this::onProcess)
-        .onMessage(ProcessSpilled.class, this::onProcessSpilled)
+        .onMessage(Process.class, this::enqueue)
+        .onMessage(ProcessSpilled.class, this::enqueue)
+        .onMessageEquals(Granted.INSTANCE, this::onGranted)
         .onMessage(Numbered.class, this::onNumbered)
         .onMessage(EncodeSlice.class, this::onEncodeSlice)
         .onMessage(SliceDone.class, this::onSliceDone)
         .build();
   }
 
-  private Behavior<Command> onProcess(Process p) {
+  private Behavior<Command> enqueue(Command c) {
+    queue.add(c);
+    return work();
+  }
+
+  private Behavior<Command> onGranted() {
+    waiting = false;
+    return work();
+  }
+
+  /** Works through the queue in order until it is empty or the current batch waits for credits. */
+  private Behavior<Command> work() {
     try {
-      Assigned a = assign(p.batch(), p.grouper(), p.peers());
-      pending.put(p.batch().seq(), a);
-      writer.tell(new Writer.Counted(p.batch().seq(), a.metrics().molecules, getContext().getSelf()));
+      while (!waiting) {
+        if (current == null) {
+          Command next = queue.poll();
+          if (next == null) {
+            break;
+          }
+          if (next instanceof ProcessSpilled s) {
+            if (!processSpilled(s)) {
+              return Behaviors.stopped();
+            }
+            continue;
+          }
+          current = (Process) next;
+          stage = 0;
+        }
+        if (advance()) {
+          current = null;
+        }
+      }
     } catch (JobFailure e) {
       job.tell(new GroupJob.StageFailed(e.getMessage()));
       return Behaviors.stopped();
@@ -173,315 +195,83 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     return this;
   }
 
-  private Assigned assign(Batch b, ActorRef<Grouper.Command> grouper, List<ActorRef<Command>> peers) {
-    int n = b.templates();
-    int[] order = new int[n];
-    int[] molecule = new int[n];
-    boolean[] bStrand = new boolean[n];
-    boolean[] duplicate = settings.markDuplicates() ? new boolean[n] : null;
-    BatchMetrics metrics = new BatchMetrics();
-    ensureScratch(n);
-    int written = 0;
-    int[] groupEnd = new int[b.groups()];
-    int keptGroups = 0;
-    long base = 0;
-    byte[] d = b.data();
-    for (int g = 0; g < b.groups(); g++) {
-      int gs = b.groupStart()[g];
-      int ge = b.groupStart()[g + 1];
-      int k = 0;
-      for (int t = gs; t < ge; t++) {
-        int category = classifier.classify(b, t);
-        int recs = (b.r1()[t] >= 0 ? 1 : 0) + (b.r2()[t] >= 0 ? 1 : 0);
-        switch (category) {
-          case TemplateClassifier.KEEP -> {
-            kept[k++] = t;
-            metrics.accepted += recs;
-          }
-          case TemplateClassifier.NON_PF -> metrics.discardedNonPf += recs;
-          case TemplateClassifier.POOR_ALIGNMENT -> metrics.discardedPoorAlignment += recs;
-          case TemplateClassifier.NS_IN_UMI -> metrics.discardedNsInUmi += recs;
-          default -> metrics.discardedUmisTooShort += recs;
-        }
+  /** Takes the current batch as far as its credits allow; true when it is assigned. */
+  private boolean advance() {
+    Batch b = current.batch();
+    boolean recordsOut = mode == OutputMode.RECORDS;
+    if (stage == 0) {
+      // the bound the grouper sized the batch with, so classifying allocates only within credits
+      long bound = MemoryPlan.processingNeed(b.templates(), b.largestGroup(), b.umiLengthBound(), b.maxRecord(),
+          recordsOut);
+      if (!ensureCredit(bound, b.seq())) {
+        return false;
       }
-      if (k == 0) {
-        continue;
-      }
-      int[] parts = partition(b, k);
-      for (int s = 0; s < k; ) {
-        int e = s + 1;
-        while (e < k && samePartition(d, parts[s], parts[e])) {
-          e++;
-        }
-        base += assignPartition(b, parts, s, e, base, molecule, bStrand);
-        s = e;
-      }
-      // output order: molecule, then /A before /B, then read name. A primitive sort on (molecule, strand,
-      // template) first; names are compared only inside each family, where they differ.
-      int[] sorted = outputOrder(b, parts, k, molecule, bStrand);
-      for (int s = 0; s < k; ) {
-        int e = s + 1;
-        while (e < k && molecule[sorted[e]] == molecule[sorted[s]] && bStrand[sorted[e]] == bStrand[sorted[s]]) {
-          e++;
-        }
-        metrics.addFamily(e - s);
-        if (duplicate != null) {
-          markDuplicates(b, sorted, s, e, duplicate);
-        }
-        s = e;
-      }
-      System.arraycopy(sorted, 0, order, written, k);
-      written += k;
-      groupEnd[keptGroups++] = written;
+      exactNeed = assigner.classify(b, recordsOut);
+      stage = 1;
     }
-    metrics.molecules = base;
-    trimWorkspace();
-    return new Assigned(b, grouper, peers, order, written, groupEnd, keptGroups, molecule, bStrand, duplicate, metrics);
-  }
-
-  /** Sorts {@code parts[0..k)} by molecule, strand (/A first) and read name; returns the sorted array. */
-  private int[] outputOrder(Batch b, int[] parts, int k, int[] molecule, boolean[] bStrand) {
-    byte[] d = b.data();
-    if (sortKeys.length < k) {
-      sortKeys = new long[Math.max(k, sortKeys.length * 2)];
+    if (!ensureCredit(exactNeed, b.seq())) {
+      return false;
     }
-    for (int i = 0; i < k; i++) {
-      int t = parts[i];
-      sortKeys[i] = ((long) molecule[t] << 32) | (bStrand[t] ? 1L << 31 : 0) | t;
-    }
-    Arrays.sort(sortKeys, 0, k);
-    int[] sorted = scratch == parts ? kept : scratch;
-    for (int i = 0; i < k; i++) {
-      sorted[i] = (int) (sortKeys[i] & 0x7fffffffL);
-    }
-    for (int s = 0; s < k; ) {
-      int e = s + 1;
-      while (e < k && (sortKeys[e] >>> 31) == (sortKeys[s] >>> 31)) {
-        e++;
-      }
-      if (e - s > 1) {
-        sortFamilyByName(d, b, sorted, s, e);
-      }
-      s = e;
-    }
-    return sorted;
-  }
-
-  /** Insertion sort for small families, a merge sort otherwise; by read name. */
-  private void sortFamilyByName(byte[] d, Batch b, int[] a, int from, int to) {
-    int n = to - from;
-    if (n <= 16) {
-      for (int i = from + 1; i < to; i++) {
-        int x = a[i];
-        int j = i - 1;
-        while (j >= from && BamRecord.compareNames(d, first(b, a[j]), d, first(b, x)) > 0) {
-          a[j + 1] = a[j];
-          j--;
-        }
-        a[j + 1] = x;
-      }
-      return;
-    }
-    int[] run = Arrays.copyOfRange(a, from, to);
-    int[] tmp = new int[n];
-    int[] out = IntSort.sort(run, n, tmp, (x, y) -> BamRecord.compareNames(d, first(b, x), d, first(b, y)));
-    System.arraycopy(out, 0, a, from, n);
-  }
-
-  private void ensureScratch(int n) {
-    if (kept.length < n) {
-      int cap = Math.max(n, kept.length * 2);
-      kept = new int[cap];
-      scratch = new int[cap];
-    }
-    classifier.ensure(n);
-  }
-
-  static int first(Batch b, int t) {
-    return b.r1()[t] >= 0 ? b.r1()[t] : b.r2()[t];
-  }
-
-  /** Sorts the kept templates of a group by library, then cell barcode; returns them in that order. */
-  private int[] partition(Batch b, int k) {
-    byte[] d = b.data();
-    boolean allSame = true;
-    for (int i = 1; i < k && allSame; i++) {
-      allSame = samePartition(d, kept[0], kept[i]);
-    }
-    if (allSame) {
-      return kept;
-    }
-    int[] sorted = IntSort.sort(kept, k, scratch, (x, y) -> classifier.comparePartition(d, x, y));
-    if (sorted == scratch) {
-      scratch = kept;
-      kept = sorted;
-    }
-    return kept;
-  }
-
-  private boolean samePartition(byte[] d, int x, int y) {
-    return classifier.comparePartition(d, x, y) == 0;
-  }
-
-  /** Assigns one library x cell partition {@code parts[s..e)}; returns its molecule count. */
-  private int assignPartition(Batch b, int[] parts, int s, int e, long base, int[] molecule, boolean[] bStrand) {
-    byte[] d = b.data();
-    umis.clear();
-    for (int i = s; i < e; i++) {
-      int t = parts[i];
-      int r1 = b.r1()[t];
-      int r2 = b.r2()[t];
-      boolean r1Reverse = r1 >= 0 && (BamRecord.flag(d, r1) & BamRecord.FLAG_REVERSE) != 0;
-      boolean r2Reverse = r2 >= 0 && (BamRecord.flag(d, r2) & BamRecord.FLAG_REVERSE) != 0;
-      umis.add(d, classifier.umiOff[t], classifier.umiLen[t], r1Reverse, r2Reverse, b.r1Earlier()[t]);
-    }
-    chargeFor(b, parts[s], e - s);
-    try {
-      assigner.assign(umis, ws, assignment);
-    } catch (UmiAssignmentException ex) {
-      int t = parts[s + ex.template()];
-      throw new JobFailure(source + ": record " + b.recordNumber()[t] + " (read " + BamRecord.readName(d, first(b, t))
-          + "): " + ex.getMessage());
-    }
-    for (int i = s; i < e; i++) {
-      int t = parts[i];
-      long id = base + assignment.molecule(i - s);
-      molecule[t] = (int) id;
-      bStrand[t] = assignment.bStrand(i - s);
-    }
-    return assignment.moleculeCount();
+    BatchAssigner.Result r = assigner.assign();
+    Assigned a = new Assigned(b, current.grouper(), current.peers(), r.order(), r.keptCount(), r.groupEnd(),
+        r.keptGroups(), r.molecule(), r.bStrand(), r.duplicate(), r.metrics());
+    pending.put(b.seq(), a);
+    writer.tell(new Writer.Counted(b.seq(), a.metrics().molecules, getContext().getSelf()));
+    finishWork();
+    return true;
   }
 
   /**
-   * Takes this processor's credits for assigning {@code n} templates. When its own share is too small (a
-   * giant group), it borrows the rest from the batches account if that has the room now; it never waits
-   * for it (a wait could deadlock on the batches that wait for this one), and gives it back after the batch.
-   * Fails the job when neither has room.
+   * Makes sure {@code need} bytes of scratch are covered: by the worker's own keep, or by flow credits taken
+   * at {@code priority}. False when the request waits (the Granted message resumes).
    */
-  private void chargeFor(Batch b, int t, int n) {
-    int maxLen = 0;
-    for (int i = 0; i < Math.min(umis.size(), 64); i++) {
-      maxLen = Math.max(maxLen, umis.length(i));
+  private boolean ensureCredit(long need, long priority) {
+    if (need <= plan.workerKeep() || need <= workHeld) {
+      return true;
     }
-    long estimate = Workspace.estimateBytes(n, n, maxLen);
-    long need = Math.max(ws.retainedBytes(), estimate) + otherRetainedBytes();
-    if (need <= charged + borrowed) {
-      return;
+    long more = need - workHeld;
+    workHeld = need;
+    ActorRef<Command> self = getContext().getSelf();
+    if (flow.acquireOrWait(priority, more, () -> self.tell(Granted.INSTANCE))) {
+      return true;
     }
-    if (account.tryAcquire(need - charged - borrowed)) {
-      charged = need - borrowed;
-      return;
-    }
-    ws.shrinkTo(0);
-    settleCharge();
-    need = estimate + otherRetainedBytes();
-    long more = need - charged - borrowed;
-    long own = Math.min(more, account.capacity() - account.held()); // this account is ours alone
-    if (own > 0 && account.tryAcquire(own)) {
-      charged += own;
-      more -= own;
-    }
-    if (more > 0 && batchAccount.tryAcquire(more)) {
-      borrowed += more;
-      more = 0;
-    }
-    if (more > 0) {
-      byte[] d = b.data();
-      PositionKey key = new PositionKey().set(d, b.r1()[t], d, b.r2()[t]);
-      throw new JobFailure("the position group at " + locus(key) + " has " + n
-          + " templates in one library and cell; assigning them needs " + (need >> 20) + " MiB, more than a worker's "
-          + (account.capacity() >> 20) + " MiB share and what the budget has free; raise --memory or lower --threads");
-    }
+    waiting = true;
+    return false;
   }
 
-  /** Everything this processor keeps between batches except the assigner's workspace. */
-  private long otherRetainedBytes() {
-    return umis.retainedBytes() + assignment.retainedBytes() + 8L * kept.length + classifier.retainedBytes()
-        + 8L * sortKeys.length + encode.length
-        + blockScratch.length;
-  }
-
-  /** Makes the charge equal to what is retained now (taking more only if the account has it). */
-  private void settleCharge() {
-    long retained = ws.retainedBytes() + otherRetainedBytes();
-    if (retained < charged) {
-      account.release(charged - retained);
-      charged = retained;
-    } else if (retained > charged && account.tryAcquire(retained - charged)) {
-      charged = retained;
+  /** After a batch: gives back scratch grown past the keep, and the flow credits taken for it. */
+  private void finishWork() {
+    if (assigner.retainedBytes() > plan.workerKeep()) {
+      assigner.release();
     }
-  }
-
-  private String locus(PositionKey k) {
-    return k.unmapped() ? "unmapped" : header.referenceName(k.tid1()) + ":" + (k.pos1() + 1);
+    if (workHeld > 0) {
+      flow.release(workHeld);
+      workHeld = 0;
+    }
   }
 
   /**
-   * Gives back the workspace after a group that grew it past half the share (always after one that had to
-   * borrow), returns what was borrowed, and settles the charge.
+   * A giant group: assigns it out of core within the group's reserve (its scratch given back first so the
+   * heap holds only the reserve), reports its molecule count, then writes its sorted runs while the writer
+   * numbers the batches before it. False when it failed (the job is told).
    */
-  private void trimWorkspace() {
-    if (borrowed > 0 || ws.retainedBytes() > account.capacity() / 2) {
-      ws.shrinkTo(0);
-    }
-    if (borrowed > 0) {
-      batchAccount.release(borrowed);
-      borrowed = 0;
-    }
-    settleCharge();
-  }
-
-  /** One template per family stays unmarked: the best MAPQ + base-quality score, ties to the smallest name. */
-  private void markDuplicates(Batch b, int[] sorted, int s, int e, boolean[] duplicate) {
-    byte[] d = b.data();
-    int best = -1;
-    long bestScore = Long.MIN_VALUE;
-    for (int i = s; i < e; i++) {
-      int t = sorted[i];
-      long score = duplicateScore(d, b.r1()[t]) + duplicateScore(d, b.r2()[t]);
-      if (score > bestScore) { // sorted by name within the family, so ties keep the smallest name
-        bestScore = score;
-        best = t;
-      }
-      duplicate[t] = true;
-    }
-    duplicate[best] = false;
-  }
-
-  /** fgbio's score of a record for duplicate marking: MAPQ plus the sum of base qualities (0 when absent). */
-  static long duplicateScore(byte[] d, int rec) {
-    return rec < 0 ? 0 : BamRecord.mapq(d, rec) + BamRecord.sumOfBaseQualities(d, rec);
-  }
-
-  /**
-   * A giant group: assigns it out of core within the group's reserved credit plus whatever this processor's
-   * own account has free (its workspace is given back first), reports its molecule count, then writes its
-   * sorted runs while the writer numbers the batches before it.
-   */
-  private Behavior<Command> onProcessSpilled(ProcessSpilled p) {
+  private boolean processSpilled(ProcessSpilled p) {
     SpilledGroup g = p.group();
-    ws.shrinkTo(0);
-    settleCharge();
-    long own = Math.max(0, account.capacity() - account.held());
-    if (own > 0 && !account.tryAcquire(own)) {
-      own = 0;
-    }
-    OutOfCoreGroup group = new OutOfCoreGroup(g, settings, classifier, assigner, g.credit() + own, spillFolder,
-        g.locus());
+    assigner.release();
+    OutOfCoreGroup group = new OutOfCoreGroup(g, settings, assigner.classifier(), assigner.assigner(), g.credit(),
+        spillFolder, g.locus());
     outOfCore.put(g.seq(), new OutOfCoreWork(group, g, p.grouper()));
     try {
       long molecules = group.assign();
       writer.tell(new Writer.Counted(g.seq(), molecules, getContext().getSelf()));
       group.writeRuns();
+      return true;
     } catch (JobFailure e) {
-      return failOutOfCore(e.getMessage());
+      job.tell(new GroupJob.StageFailed(e.getMessage()));
     } catch (java.io.IOException e) {
-      return failOutOfCore(spillFolder.describe(e));
-    } finally {
-      // the merge works within the group's reserve alone, so later batches find this account free
-      account.release(own);
+      job.tell(new GroupJob.StageFailed(spillFolder.describe(e)));
     }
-    return this;
+    return false;
   }
 
   private Behavior<Command> failOutOfCore(String reason) {
@@ -559,8 +349,8 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     }
     Batch b = a.batch();
     // the batch's input is garbage from here on (every slice is encoded): keep only the compressed blocks' credit
-    b.recycleData();
-    long credit = keepOnly(b.credit(), Batch.compressedCredit(compressedBytes, blocks.size()));
+    long handed = b.recycleData();
+    long credit = keepOnly(b.credit() - handed, Batch.compressedCredit(compressedBytes, blocks.size()));
     a.metrics().recordsOut = records;
     writer.tell(new Writer.Compressed(b.seq(), blocks, null, credit, a.metrics()));
     a.grouper().tell(new Grouper.ProcessorDone(index));
@@ -646,8 +436,8 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     templateStart[a.keptCount()] = records;
     GroupedBatch grouped = new GroupedBatch(out, used, recordStart, records, templateStart, a.keptCount(), groupStart,
         a.keptGroups());
-    b.recycleData(); // every record is copied into out
-    long credit = keepOnly(b.credit(), grouped.bytes());
+    long handed = b.recycleData(); // every record is copied into out
+    long credit = keepOnly(b.credit() - handed, grouped.bytes());
     a.metrics().recordsOut = records;
     writer.tell(new Writer.Delivered(b.seq(), grouped, credit, a.metrics()));
     a.grouper().tell(new Grouper.ProcessorDone(index));
@@ -682,7 +472,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   /** Gives back a batch's credit beyond {@code keep} (its input is garbage once encoded); returns what it keeps. */
   private long keepOnly(long credit, long keep) {
     if (keep < credit) {
-      batchAccount.release(credit - keep);
+      flow.release(credit - keep);
       return keep;
     }
     return credit;

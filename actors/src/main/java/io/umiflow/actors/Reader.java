@@ -40,6 +40,7 @@ final class Reader extends AbstractBehavior<Reader.Command> {
 
   /** Blocks per chunk: 16 x 64 KiB, about 1 MiB inflated. */
   static final int BLOCKS_PER_CHUNK = 16;
+  /** Credit taken before reading a chunk: its compressed blocks and the array they are inflated into. */
   static final long CHUNK_RESERVE = BLOCKS_PER_CHUNK * 2L * io.umiflow.codec.Bgzf.MAX_BLOCK_SIZE;
 
   private final GroupSettings settings;
@@ -169,7 +170,8 @@ final class Reader extends AbstractBehavior<Reader.Command> {
         inflated += Math.max(0, b.uncompressedSize());
         stats.compressedBytesRead.addAndGet(b.length());
       }
-      long used = compressed + inflated;
+      // the compressed blocks, and the array they will be inflated into (a pooled array is charged whole)
+      long used = compressed + Math.max(inflated, ByteArrayPool.CHUNK_SIZE);
       reserved = false;
       account.release(CHUNK_RESERVE - Math.min(used, CHUNK_RESERVE));
       if (!chunk.isEmpty()) {

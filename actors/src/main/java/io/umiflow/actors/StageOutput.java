@@ -17,7 +17,7 @@ import java.util.Map;
  */
 final class StageOutput extends AbstractBehavior<Writer.Command> {
   private final ActorRef<GroupStage.ConsumerEvent> consumer;
-  private final MemoryLedger.Account batchAccount;
+  private final MemoryLedger.Account flow;
   private final PipelineStats stats;
   private final ActorRef<GroupJob.Command> job;
   private final MoleculeNumbering numbering = new MoleculeNumbering();
@@ -28,16 +28,16 @@ final class StageOutput extends AbstractBehavior<Writer.Command> {
   private long endAt = -1;
   private boolean done;
 
-  static Behavior<Writer.Command> create(ActorRef<GroupStage.ConsumerEvent> consumer, MemoryLedger.Account batchAccount,
+  static Behavior<Writer.Command> create(ActorRef<GroupStage.ConsumerEvent> consumer, MemoryLedger.Account flow,
                                          PipelineStats stats, ActorRef<GroupJob.Command> job) {
-    return Behaviors.setup(ctx -> new StageOutput(ctx, consumer, batchAccount, stats, job));
+    return Behaviors.setup(ctx -> new StageOutput(ctx, consumer, flow, stats, job));
   }
 
   private StageOutput(ActorContext<Writer.Command> ctx, ActorRef<GroupStage.ConsumerEvent> consumer,
-                      MemoryLedger.Account batchAccount, PipelineStats stats, ActorRef<GroupJob.Command> job) {
+                      MemoryLedger.Account flow, PipelineStats stats, ActorRef<GroupJob.Command> job) {
     super(ctx);
     this.consumer = consumer;
-    this.batchAccount = batchAccount;
+    this.flow = flow;
     this.stats = stats;
     this.job = job;
   }
@@ -73,10 +73,11 @@ final class StageOutput extends AbstractBehavior<Writer.Command> {
     while (!done && demand > 0 && (next = ready.remove(nextToDeliver)) != null) {
       consumer.tell(new GroupStage.Molecules(next.batch()));
       demand -= next.batch().bytes();
-      batchAccount.release(next.credit());
+      flow.release(next.credit());
       totals.add(next.metrics());
       stats.recordsWritten.addAndGet(next.metrics().recordsOut);
       nextToDeliver++;
+      flow.advanceHead(nextToDeliver);
     }
     if (!done && endAt >= 0 && nextToDeliver == endAt) {
       done = true;

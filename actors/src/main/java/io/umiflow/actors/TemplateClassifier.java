@@ -71,6 +71,15 @@ final class TemplateClassifier {
     }
   }
 
+  /** Gives back per-template arrays grown for a large batch. */
+  void release() {
+    library = new int[64];
+    cellOff = new int[64];
+    cellLen = new int[64];
+    umiOff = new int[64];
+    umiLen = new int[64];
+  }
+
   /** Bytes held by the per-template arrays. */
   long retainedBytes() {
     return 20L * library.length;
@@ -100,7 +109,7 @@ final class TemplateClassifier {
         || (r2 >= 0 && (f2 & BamRecord.FLAG_UNMAPPED) == 0 && BamRecord.mapq(d, r2) < minMapQ)) {
       return POOR_ALIGNMENT;
     }
-    int rec = Processor.first(b, t);
+    int rec = BatchAssigner.first(b, t);
     BamRecord.findTags(d, rec, tagCodes, tagOffsets);
     int recEnd = rec + BamRecord.totalSize(d, rec);
     library[t] = libraryOf(d, tagOffsets[1], recEnd);
@@ -115,7 +124,7 @@ final class TemplateClassifier {
     }
     int len = tag < 0 ? -1 : BamRecord.stringLength(d, tag, recEnd);
     if (len <= 0) {
-      throw new JobFailure(source + ": record " + b.recordNumber()[t] + " (read " + BamRecord.readName(d, Processor.first(b, t))
+      throw new JobFailure(source + ": record " + b.recordNumber()[t] + " (read " + BamRecord.readName(d, BatchAssigner.first(b, t))
           + ") " + (tag < 0 ? "has no " + settings.rawTag() + " tag" : "has an empty or non-string "
           + settings.rawTag() + " tag") + "; every kept template needs its UMI (see --raw-tag)");
     }
@@ -136,10 +145,6 @@ final class TemplateClassifier {
     umiOff[t] = start;
     umiLen[t] = len;
     return KEEP;
-  }
-
-  private boolean samePartition(byte[] d, int x, int y) {
-    return comparePartition(d, x, y) == 0;
   }
 
   int comparePartition(byte[] d, int x, int y) {

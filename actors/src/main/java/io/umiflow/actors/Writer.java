@@ -26,7 +26,8 @@ import java.util.Map;
  * The output end. Numbers molecules across the file: as batches report their molecule counts (in any
  * order) it hands each its first id once every earlier batch is counted, so ids run 0..N-1 in input order
  * whatever the thread count. Writes the compressed batches in input order (blocking I/O, on the I/O
- * dispatcher), returning each batch's credit once written. Output goes to a temporary file beside the
+ * dispatcher), returning each batch's credit once written and moving the flow account's head to the next
+ * batch (see {@link MemoryLedger}). Output goes to a temporary file beside the
  * final one and is renamed only when complete; a stopped or failed job leaves nothing under the final name.
  */
 final class Writer extends AbstractBehavior<Writer.Command> {
@@ -52,7 +53,7 @@ final class Writer extends AbstractBehavior<Writer.Command> {
   record Demand(long bytes) implements Command {}
 
   private final GroupSettings settings;
-  private final MemoryLedger.Account batchAccount;
+  private final MemoryLedger.Account flow;
   private final PipelineStats stats;
   private final ActorRef<GroupJob.Command> job;
   private final MoleculeNumbering numbering = new MoleculeNumbering();
@@ -68,16 +69,16 @@ final class Writer extends AbstractBehavior<Writer.Command> {
   private final boolean keepOpen;
 
   static Behavior<Command> create(GroupSettings settings, java.io.OutputStream hostOutput, BamHeader header,
-                                  MemoryLedger.Account batchAccount, PipelineStats stats,
+                                  MemoryLedger.Account flow, PipelineStats stats,
                                   ActorRef<GroupJob.Command> job) {
-    return Behaviors.setup(ctx -> new Writer(ctx, settings, hostOutput, header, batchAccount, stats, job));
+    return Behaviors.setup(ctx -> new Writer(ctx, settings, hostOutput, header, flow, stats, job));
   }
 
   private Writer(ActorContext<Command> ctx, GroupSettings settings, java.io.OutputStream hostOutput, BamHeader header,
-                 MemoryLedger.Account batchAccount, PipelineStats stats, ActorRef<GroupJob.Command> job) {
+                 MemoryLedger.Account flow, PipelineStats stats, ActorRef<GroupJob.Command> job) {
     super(ctx);
     this.settings = settings;
-    this.batchAccount = batchAccount;
+    this.flow = flow;
     this.stats = stats;
     this.job = job;
     this.keepOpen = hostOutput != null || settings.outputIsStdout();
@@ -157,8 +158,9 @@ final class Writer extends AbstractBehavior<Writer.Command> {
       totals.add(next.metrics());
       stats.recordsWritten.addAndGet(next.metrics().recordsOut);
       stats.batchesWritten.incrementAndGet();
-      batchAccount.release(next.credit());
+      flow.release(next.credit());
       nextToWrite++;
+      flow.advanceHead(nextToWrite); // the next batch is the head of the output order now
     }
     finishIfDone();
     return this;

@@ -76,21 +76,22 @@ class ProcessorTest {
     return new Batch(0, d, d.length, n, r1, r2, early, recNo, groupStart.length - 1, groupStart, records2, credit);
   }
 
-  /** A processor with the given accounts, reporting to the given probes. */
-  private static ActorRef<Processor.Command> processor(MemoryLedger.Account own, MemoryLedger.Account batches,
-                                                       TestProbe<Writer.Command> writer,
-                                                       TestProbe<GroupJob.Command> job) throws Exception {
-    return processor(own, batches, writer, job, Processor.SPLIT_TEMPLATES);
+  /** A plan whose workers keep {@code keep} bytes of scratch, around the given flow account. */
+  private static MemoryPlan plan(long keep, MemoryLedger.Account flow) {
+    return new MemoryPlan(flow.capacity() * 2, 1, 4L << 20, MemoryPlan.WORKER_KIT_BYTES + 2 * keep, keep,
+        flow.capacity(), flow.reserve(), 1L << 20, 5, 256 << 10, 0.95);
   }
 
-  private static ActorRef<Processor.Command> processor(MemoryLedger.Account own, MemoryLedger.Account batches,
-                                                       TestProbe<Writer.Command> writer,
+  /** A processor with its own worker account and the flow account, reporting to the given probes. */
+  private static ActorRef<Processor.Command> processor(MemoryLedger ledger, MemoryPlan plan, int index,
+                                                       MemoryLedger.Account flow, TestProbe<Writer.Command> writer,
                                                        TestProbe<GroupJob.Command> job, int split) throws Exception {
     GroupSettings s = GroupSettings.builder().input("-").output("-").strategy(Strategy.ADJACENCY).threads(1)
         .memoryBudget(64L << 20).progressMillis(0).build();
     BamHeader header = BamHeader.of(htsjdk.samtools.SamReaderFactory.makeDefault()
         .getFileHeader(JobRunner.shared("single.tc.bam")));
-    return KIT.spawn(Processor.create(0, s, header, own, batches, writer.getRef(), job.getRef(),
+    MemoryLedger.Account own = ledger.open("worker-" + index, plan.workerCapacity());
+    return KIT.spawn(Processor.create(index, s, header, plan, own, flow, writer.getRef(), job.getRef(),
         Processor.OutputMode.BGZF, split, null));
   }
 
@@ -115,40 +116,62 @@ class ProcessorTest {
   }
 
   @Test
-  void shareTooSmall_borrowsFromBatchesAndReturnsIt() throws Exception {
-    MemoryLedger ledger = new MemoryLedger(64L << 20);
-    MemoryLedger.Account own = ledger.open("processor-0", 300 << 10); // below what the larger groups need
-    MemoryLedger.Account batches = ledger.open("batches", 60L << 20);
+  void needBeyondKeep_takesFlowCreditsAtTheBatchPriority_andGivesThemBack() throws Exception {
+    MemoryLedger ledger = new MemoryLedger(256L << 20);
+    MemoryLedger.Account flow = ledger.openFlow("flow", 100L << 20, 20L << 20);
+    MemoryPlan plan = plan(64 << 10, flow); // below what the larger groups need
     Batch b = batch(5000, 20L << 20);
-    assertTrue(batches.tryAcquire(b.credit()));
+    assertTrue(flow.tryAcquire(b.seq(), b.credit()));
     TestProbe<Writer.Command> writer = KIT.createTestProbe();
     TestProbe<GroupJob.Command> job = KIT.createTestProbe();
     TestProbe<Grouper.Command> grouper = KIT.createTestProbe();
-    ActorRef<Processor.Command> p = processor(own, batches, writer, job);
+    ActorRef<Processor.Command> p = processor(ledger, plan, 0, flow, writer, job, Processor.SPLIT_TEMPLATES);
     p.tell(new Processor.Process(b, grouper.getRef(), List.of(p)));
     Writer.Counted counted = writer.expectMessageClass(Writer.Counted.class, Duration.ofSeconds(30));
     job.expectNoMessage(Duration.ofMillis(100));
-    // the batch's own credit is still held, and what was borrowed has been given back
-    assertEquals(b.credit(), batches.held());
-    assertTrue(own.held() <= own.capacity());
-    assertTrue(batches.peakHeld() > b.credit(), "the processor should have borrowed: peak " + batches.peakHeld());
+    // the batch's own credit is still held, and what assigning it took has been given back
+    assertEquals(b.credit(), flow.held());
+    assertTrue(flow.peakHeld() > b.credit(), "the processor should have taken flow credits: peak " + flow.peakHeld());
     p.tell(new Processor.Numbered(counted.seq(), 0));
     Writer.Compressed done = writer.expectMessageClass(Writer.Compressed.class, Duration.ofSeconds(30));
-    assertEquals(done.credit(), batches.held(), "after compression the batch keeps only its blocks' credit");
+    assertEquals(done.credit(), flow.held(), "after compression the batch keeps only its blocks' credit");
     grouper.expectMessageClass(Grouper.ProcessorDone.class);
+  }
+
+  /** Behind the head, a batch waits for credits instead of failing; once it is the head it is served. */
+  @Test
+  void flowFullBehindTheHead_waits_thenCompletesAsTheHead() throws Exception {
+    MemoryLedger ledger = new MemoryLedger(256L << 20);
+    Batch first = batch(5000, 20L << 20);
+    Batch b = new Batch(1, first.data(), first.dataLength(), first.templates(), first.r1(), first.r2(),
+        first.r1Earlier(), first.recordNumber(), first.groups(), first.groupStart(), first.records(), first.credit());
+    MemoryLedger.Account flow = ledger.openFlow("flow", b.credit() + (8L << 20), 8L << 20); // nothing behind the head
+    MemoryPlan plan = plan(64 << 10, flow);
+    assertTrue(flow.tryAcquire(b.seq(), b.credit()));
+    TestProbe<Writer.Command> writer = KIT.createTestProbe();
+    TestProbe<GroupJob.Command> job = KIT.createTestProbe();
+    ActorRef<Processor.Command> p = processor(ledger, plan, 0, flow, writer, job, Processor.SPLIT_TEMPLATES);
+    p.tell(new Processor.Process(b, KIT.<Grouper.Command>createTestProbe().getRef(), List.of(p)));
+    writer.expectNoMessage(Duration.ofMillis(500));
+    job.expectNoMessage(Duration.ofMillis(10));
+    flow.advanceHead(1); // batch 0 was written: this one is the head now
+    Writer.Counted counted = writer.expectMessageClass(Writer.Counted.class, Duration.ofSeconds(30));
+    assertEquals(1, counted.seq());
+    assertEquals(b.credit(), flow.held());
   }
 
   /** Runs one batch through {@code workers} processors (splitting above {@code split} templates). */
   private static byte[] compressOnce(int workers, int split) throws Exception {
-    MemoryLedger ledger = new MemoryLedger(256L << 20);
-    MemoryLedger.Account batches = ledger.open("batches", 128L << 20);
+    MemoryLedger ledger = new MemoryLedger(512L << 20);
+    MemoryLedger.Account batches = ledger.openFlow("flow", 128L << 20, 32L << 20);
+    MemoryPlan plan = plan(4L << 20, batches);
     Batch b = batch(5000, 20L << 20);
-    assertTrue(batches.tryAcquire(b.credit()));
+    assertTrue(batches.tryAcquire(b.seq(), b.credit()));
     TestProbe<Writer.Command> writer = KIT.createTestProbe();
     TestProbe<GroupJob.Command> job = KIT.createTestProbe();
     List<ActorRef<Processor.Command>> peers = new ArrayList<>();
     for (int i = 0; i < workers; i++) {
-      peers.add(processor(ledger.open("processor-" + i, 8L << 20), batches, writer, job, split));
+      peers.add(processor(ledger, plan, i, batches, writer, job, split));
     }
     peers.get(0).tell(new Processor.Process(b, KIT.<Grouper.Command>createTestProbe().getRef(), peers));
     Writer.Counted counted = writer.expectMessageClass(Writer.Counted.class, Duration.ofSeconds(30));
@@ -172,20 +195,5 @@ class ProcessorTest {
     byte[] sliced = compressOnce(3, 100);
     assertTrue(whole.length > 1_000_000);
     assertTrue(java.util.Arrays.equals(whole, sliced), "slicing changed the output");
-  }
-
-  @Test
-  void shareTooSmallAndBatchesFull_failsNamingTheLocus() throws Exception {
-    MemoryLedger ledger = new MemoryLedger(64L << 20);
-    MemoryLedger.Account own = ledger.open("processor-0", 300 << 10);
-    Batch b = batch(5000, 20L << 20);
-    MemoryLedger.Account batches = ledger.open("batches", b.credit()); // nothing to spare
-    assertTrue(batches.tryAcquire(b.credit()));
-    TestProbe<Writer.Command> writer = KIT.createTestProbe();
-    TestProbe<GroupJob.Command> job = KIT.createTestProbe();
-    ActorRef<Processor.Command> p = processor(own, batches, writer, job);
-    p.tell(new Processor.Process(b, KIT.<Grouper.Command>createTestProbe().getRef(), List.of(p)));
-    GroupJob.StageFailed f = job.expectMessageClass(GroupJob.StageFailed.class, Duration.ofSeconds(30));
-    assertTrue(f.reason().contains("the position group at chr") && f.reason().contains("raise --memory"), f.reason());
   }
 }

@@ -24,6 +24,14 @@ public final class Assignment {
     moleculeCount = 0;
   }
 
+  /** Gives back the arrays grown for a large set. */
+  public void release() {
+    molecule = new int[32];
+    bStrand = new boolean[32];
+    size = 0;
+    moleculeCount = 0;
+  }
+
   void set(int template, int id, boolean b) {
     molecule[template] = id;
     bStrand[template] = b;

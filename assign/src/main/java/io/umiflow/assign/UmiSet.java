@@ -16,6 +16,16 @@ public final class UmiSet {
   private int[] weight = new int[32];
   private int size;
 
+  /** Removes all templates and gives back the arrays grown for a large set. */
+  public void release() {
+    bytes = new byte[256];
+    offsets = new int[33];
+    orientation = new byte[32];
+    r1Earlier = new boolean[32];
+    weight = new int[32];
+    size = 0;
+  }
+
   /** Removes all templates, keeping capacity. */
   public void clear() {
     size = 0;

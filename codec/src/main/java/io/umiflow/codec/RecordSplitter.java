@@ -35,6 +35,81 @@ public final class RecordSplitter {
     return carried;
   }
 
+  /** The carry buffer's length: what the splitter holds between feeds. */
+  public int carryCapacity() {
+    return carry.length;
+  }
+
+  /**
+   * What feeding {@code b[off..off+len)} would do, without doing it: how many records it would emit, the
+   * largest of them, and the carry buffer's largest length during the feed. Lets a caller take memory
+   * credits before it feeds. A malformed length ends the scan (the feed reports it).
+   *
+   * @param length        bytes to feed: all that were scanned, or fewer when the scan stopped at a record limit
+   * @param records       records the feed emits at most
+   * @param maxRecord     bytes of the largest of them
+   * @param carryCapacity the carry buffer's length at most during the feed
+   */
+  public record Scan(int length, int records, int maxRecord, int carryCapacity) {}
+
+  /**
+   * See {@link Scan}: what feeding at most {@code len} bytes from {@code off} does, stopping after
+   * {@code maxRecords} records (at least one record's bytes are always included).
+   */
+  public Scan scan(byte[] b, int off, int len, int maxRecords) {
+    int p = off;
+    int end = off + len;
+    int n = 0;
+    int max = 0;
+    int cap = carry.length;
+    if (carried > 0) {
+      int have = carried;
+      int total;
+      if (have < 4) {
+        if (have + (end - p) < 4) {
+          return new Scan(len, 0, 0, cap);
+        }
+        byte[] header = new byte[4];
+        System.arraycopy(carry, 0, header, 0, have);
+        System.arraycopy(b, p, header, have, 4 - have);
+        total = BamRecord.i32(header, 0) + 4;
+      } else {
+        total = BamRecord.i32(carry, 0) + 4;
+      }
+      if (total < BamRecord.FIXED_SIZE + 4 || total > MAX_RECORD + 4) {
+        return new Scan(len, 0, 0, cap);
+      }
+      cap = grown(cap, total);
+      int rest = total - have;
+      if (end - p < rest) {
+        return new Scan(len, 0, 0, cap);
+      }
+      p += rest;
+      n = 1;
+      max = total;
+    }
+    while (end - p >= 4 && n < Math.max(1, maxRecords)) {
+      int total = BamRecord.i32(b, p) + 4;
+      if (total < BamRecord.FIXED_SIZE + 4 || total > MAX_RECORD + 4 || end - p < total) {
+        break;
+      }
+      n++;
+      max = Math.max(max, total);
+      p += total;
+    }
+    if (n >= Math.max(1, maxRecords) && p < end) {
+      return new Scan(p - off, n, max, cap); // stops at a record boundary: nothing more is carried
+    }
+    if (p < end) {
+      cap = Math.max(cap, grown(carried > 0 && n > 0 && cap > (1 << 20) ? 1024 : cap, end - p));
+    }
+    return new Scan(len, n, max, cap);
+  }
+
+  private static int grown(int capacity, int n) {
+    return capacity >= n ? capacity : Math.max(n, capacity * 2);
+  }
+
   /** Feeds the next chunk {@code b[off..off+len)}. */
   public void feed(byte[] b, int off, int len, Sink sink) throws InputFormatException {
     int p = off;
@@ -105,7 +180,7 @@ public final class RecordSplitter {
 
   private void ensureCarry(int n) {
     if (carry.length < n) {
-      byte[] c = new byte[Math.max(n, carry.length * 2)];
+      byte[] c = new byte[grown(carry.length, n)];
       System.arraycopy(carry, 0, c, 0, carried);
       carry = c;
     }

@@ -1,0 +1,284 @@
+package io.umiflow.actors;
+
+import io.umiflow.assign.Assignment;
+import io.umiflow.assign.IntSort;
+import io.umiflow.assign.Strategy;
+import io.umiflow.assign.UmiAssigner;
+import io.umiflow.assign.UmiAssignmentException;
+import io.umiflow.assign.UmiSet;
+import io.umiflow.assign.Workspace;
+import io.umiflow.codec.BamHeader;
+import io.umiflow.codec.BamRecord;
+import java.util.Arrays;
+
+/**
+ * Assigns the molecules of one batch, in two steps so that a worker can take memory credits in between:
+ * {@link #classify} filters templates (fgbio's rules and counts) and partitions each position group by
+ * library and cell barcode, and reports what assignment will need exactly; {@link #assign} then assigns each
+ * partition with the strategy, orders the templates for output (molecule, /A before /B, read name) and marks
+ * duplicates. No Akka types; one per worker, its scratch reused from batch to batch.
+ *
+ * <p>Memory: the scratch grows to the largest batch and partition seen; {@link #retainedBytes()} reports it
+ * and {@link #release()} gives it back. Bounded by {@link MemoryPlan#processingNeed} from empty.
+ */
+final class BatchAssigner {
+  private final GroupSettings settings;
+  private final String source;
+  private final UmiAssigner assigner;
+  private final Workspace ws = new Workspace();
+  private final UmiSet umis = new UmiSet();
+  private final Assignment assignment = new Assignment();
+  private final TemplateClassifier classifier;
+
+  // scratch, indexed by position among the batch's kept templates
+  private int[] kept = new int[64];
+  private int[] scratch = new int[64];
+  private long[] sortKeys = new long[64];
+
+  // the batch between classify and assign
+  private Batch batch;
+  private BatchMetrics metrics;
+  /** Kept templates of group g lie at {@code kept[keptStart[g]..keptStart[g+1])}, sorted by partition. */
+  private int[] keptStart = new int[2];
+
+  /** A batch whose molecules are assigned: see {@link Processor.Assigned}. */
+  record Result(int[] order, int keptCount, int[] groupEnd, int keptGroups, int[] molecule, boolean[] bStrand,
+                boolean[] duplicate, BatchMetrics metrics) {}
+
+  BatchAssigner(GroupSettings settings, BamHeader header) {
+    this.settings = settings;
+    this.source = settings.inputIsStdin() ? "standard input" : settings.input();
+    this.assigner = UmiAssigner.create(settings.strategy(), settings.edits(), settings.minUmiLength());
+    this.classifier = new TemplateClassifier(settings, header);
+  }
+
+  /** The filters and library x cell partitions, shared with the out-of-core path. */
+  TemplateClassifier classifier() {
+    return classifier;
+  }
+
+  /** The strategy, shared with the out-of-core path. */
+  UmiAssigner assigner() {
+    return assigner;
+  }
+
+  /**
+   * Filters and partitions {@code b}'s templates (counting the filtered ones); returns the bytes of scratch
+   * {@link #assign} will need at most, counted from empty ({@link MemoryPlan#processingNeed}).
+   */
+  long classify(Batch b, boolean recordsOut) {
+    batch = b;
+    metrics = new BatchMetrics();
+    int n = b.templates();
+    ensureScratch(n);
+    if (keptStart.length < b.groups() + 1) {
+      keptStart = new int[Math.max(b.groups() + 1, 2 * keptStart.length)];
+    }
+    byte[] d = b.data();
+    int k = 0;
+    int largestPartition = 0;
+    int longestUmi = 0;
+    for (int g = 0; g < b.groups(); g++) {
+      keptStart[g] = k;
+      for (int t = b.groupStart()[g]; t < b.groupStart()[g + 1]; t++) {
+        int category = classifier.classify(b, t);
+        int recs = (b.r1()[t] >= 0 ? 1 : 0) + (b.r2()[t] >= 0 ? 1 : 0);
+        if (category == TemplateClassifier.KEEP) {
+          kept[k++] = t;
+          longestUmi = Math.max(longestUmi, classifier.umiLen[t]);
+        }
+        metrics.count(category, recs);
+      }
+      IntSort.sortRange(kept, keptStart[g], k, scratch, (x, y) -> classifier.comparePartition(d, x, y));
+      for (int s = keptStart[g]; s < k; ) {
+        int e = partitionEnd(s, k);
+        largestPartition = Math.max(largestPartition, e - s);
+        s = e;
+      }
+    }
+    keptStart[b.groups()] = k;
+    return MemoryPlan.processingNeed(n, largestPartition, longestUmi, b.maxRecord(), recordsOut);
+  }
+
+  private int partitionEnd(int s, int end) {
+    byte[] d = batch.data();
+    int e = s + 1;
+    while (e < end && classifier.comparePartition(d, kept[s], kept[e]) == 0) {
+      e++;
+    }
+    return e;
+  }
+
+  /** Assigns the batch {@link #classify} prepared. */
+  Result assign() {
+    Batch b = batch;
+    int n = b.templates();
+    int[] order = new int[keptStart[b.groups()]];
+    int[] molecule = new int[n];
+    boolean[] bStrand = new boolean[n];
+    boolean[] duplicate = settings.markDuplicates() ? new boolean[n] : null;
+    int[] groupEnd = new int[b.groups()];
+    int keptGroups = 0;
+    long base = 0;
+    for (int g = 0; g < b.groups(); g++) {
+      int from = keptStart[g];
+      int to = keptStart[g + 1];
+      if (from == to) {
+        continue;
+      }
+      for (int s = from; s < to; ) {
+        int e = partitionEnd(s, to);
+        base += assignPartition(s, e, base, molecule, bStrand);
+        s = e;
+      }
+      // output order: molecule, then /A before /B, then read name. A primitive sort on (molecule, strand,
+      // template) first; names are compared only inside each family, where they differ.
+      outputOrder(from, to, molecule, bStrand, order);
+      for (int s = from; s < to; ) {
+        int e = s + 1;
+        while (e < to && molecule[order[e]] == molecule[order[s]] && bStrand[order[e]] == bStrand[order[s]]) {
+          e++;
+        }
+        metrics.addFamily(e - s);
+        if (duplicate != null) {
+          markDuplicates(order, s, e, duplicate);
+        }
+        s = e;
+      }
+      groupEnd[keptGroups++] = to;
+    }
+    metrics.molecules = base;
+    BatchMetrics m = metrics;
+    batch = null;
+    metrics = null;
+    return new Result(order, keptStart[b.groups()], groupEnd, keptGroups, molecule, bStrand, duplicate, m);
+  }
+
+  /** Writes {@code kept[from..to)} into {@code order[from..to)} by molecule, strand (/A first) and read name. */
+  private void outputOrder(int from, int to, int[] molecule, boolean[] bStrand, int[] order) {
+    for (int i = from; i < to; i++) {
+      int t = kept[i];
+      sortKeys[i] = ((long) molecule[t] << 32) | (bStrand[t] ? 1L << 31 : 0) | t;
+    }
+    Arrays.sort(sortKeys, from, to);
+    for (int i = from; i < to; i++) {
+      order[i] = (int) (sortKeys[i] & 0x7fffffffL);
+    }
+    byte[] d = batch.data();
+    for (int s = from; s < to; ) {
+      int e = s + 1;
+      while (e < to && (sortKeys[e] >>> 31) == (sortKeys[s] >>> 31)) {
+        e++;
+      }
+      if (e - s > 1) {
+        sortFamilyByName(d, order, s, e);
+      }
+      s = e;
+    }
+  }
+
+  /** Insertion sort for small families, a merge sort otherwise; by read name. */
+  private void sortFamilyByName(byte[] d, int[] a, int from, int to) {
+    if (to - from <= 16) {
+      for (int i = from + 1; i < to; i++) {
+        int x = a[i];
+        int j = i - 1;
+        while (j >= from && BamRecord.compareNames(d, first(batch, a[j]), d, first(batch, x)) > 0) {
+          a[j + 1] = a[j];
+          j--;
+        }
+        a[j + 1] = x;
+      }
+      return;
+    }
+    IntSort.sortRange(a, from, to, scratch,
+        (x, y) -> BamRecord.compareNames(d, first(batch, x), d, first(batch, y)));
+  }
+
+  private void ensureScratch(int n) {
+    if (kept.length < n) {
+      int cap = Math.max(n, kept.length * 2);
+      kept = new int[cap];
+      scratch = new int[cap];
+      sortKeys = new long[cap];
+    }
+    classifier.ensure(n);
+  }
+
+  static int first(Batch b, int t) {
+    return b.r1()[t] >= 0 ? b.r1()[t] : b.r2()[t];
+  }
+
+  /** Assigns one library x cell partition {@code kept[s..e)}; returns its molecule count. */
+  private int assignPartition(int s, int e, long base, int[] molecule, boolean[] bStrand) {
+    Batch b = batch;
+    byte[] d = b.data();
+    umis.clear();
+    for (int i = s; i < e; i++) {
+      int t = kept[i];
+      int r1 = b.r1()[t];
+      int r2 = b.r2()[t];
+      boolean r1Reverse = r1 >= 0 && (BamRecord.flag(d, r1) & BamRecord.FLAG_REVERSE) != 0;
+      boolean r2Reverse = r2 >= 0 && (BamRecord.flag(d, r2) & BamRecord.FLAG_REVERSE) != 0;
+      umis.add(d, classifier.umiOff[t], classifier.umiLen[t], r1Reverse, r2Reverse, b.r1Earlier()[t]);
+    }
+    try {
+      assigner.assign(umis, ws, assignment);
+    } catch (UmiAssignmentException ex) {
+      int t = kept[s + ex.template()];
+      throw new JobFailure(source + ": record " + b.recordNumber()[t] + " (read " + BamRecord.readName(d, first(b, t))
+          + "): " + ex.getMessage());
+    }
+    for (int i = s; i < e; i++) {
+      int t = kept[i];
+      molecule[t] = (int) (base + assignment.molecule(i - s));
+      bStrand[t] = assignment.bStrand(i - s);
+    }
+    return assignment.moleculeCount();
+  }
+
+  /** One template per family stays unmarked: the best MAPQ + base-quality score, ties to the smallest name. */
+  private void markDuplicates(int[] sorted, int s, int e, boolean[] duplicate) {
+    byte[] d = batch.data();
+    int best = -1;
+    long bestScore = Long.MIN_VALUE;
+    for (int i = s; i < e; i++) {
+      int t = sorted[i];
+      long score = duplicateScore(d, batch.r1()[t]) + duplicateScore(d, batch.r2()[t]);
+      if (score > bestScore) { // sorted by name within the family, so ties keep the smallest name
+        bestScore = score;
+        best = t;
+      }
+      duplicate[t] = true;
+    }
+    duplicate[best] = false;
+  }
+
+  /** fgbio's score of a record for duplicate marking: MAPQ plus the sum of base qualities (0 when absent). */
+  static long duplicateScore(byte[] d, int rec) {
+    return rec < 0 ? 0 : BamRecord.mapq(d, rec) + BamRecord.sumOfBaseQualities(d, rec);
+  }
+
+  /** Bytes of scratch held now. */
+  long retainedBytes() {
+    return ws.retainedBytes() + umis.retainedBytes() + assignment.retainedBytes() + classifier.retainedBytes()
+        + 16L * kept.length + 4L * keptStart.length;
+  }
+
+  /** Gives back all scratch (after a batch that grew it past what a worker keeps). */
+  void release() {
+    ws.shrinkTo(0);
+    umis.release();
+    assignment.release();
+    classifier.release();
+    kept = new int[64];
+    scratch = new int[64];
+    sortKeys = new long[64];
+    keptStart = new int[2];
+  }
+
+  /** The paired strategy appends /A or /B to ids. */
+  boolean paired() {
+    return settings.strategy() == Strategy.PAIRED;
+  }
+}

@@ -1,0 +1,132 @@
+package io.umiflow.actors;
+
+import io.umiflow.assign.Workspace;
+import io.umiflow.codec.Bgzf;
+
+/**
+ * How one job spends its budget, and the sizes that follow from it. Plain arithmetic, no Akka.
+ *
+ * <ul>
+ *   <li>{@code reader}: a fixed account for chunks between the reader and the grouper (and the idle chunk
+ *       arrays kept for reuse).</li>
+ *   <li>{@code worker-i}: a fixed account per worker for its encode and deflate buffers (the kit) and the
+ *       scratch arrays it keeps between batches (at most {@code workerKeep}, and as much again while they
+ *       are replaced by larger ones). Fewer workers than threads are made when the share cannot hold a kit
+ *       and a minimal scratch for each: more would only wait for memory.</li>
+ *   <li>{@code flow}: the rest, with a head reserve (see {@link MemoryLedger}): the batch being filled,
+ *       batches in flight, what a worker needs beyond its keep to assign a batch, and a spilled group's
+ *       reserve. {@link #itemLimit()} is the most one item may hold at once; the grouper spills any position
+ *       group that would make a batch need more.</li>
+ * </ul>
+ *
+ * <p>The per-batch estimates ({@link #batchNeed}, {@link #processingNeed}) are upper bounds of what the code
+ * allocates, term by term, so that the ledger can say yes only when the heap can too.
+ */
+record MemoryPlan(long budget, int workers, long readerCapacity, long workerCapacity, long workerKeep,
+                  long flowCapacity, long headReserve, long batchTarget, int batchesInFlight, int sliceBytes,
+                  double spillShare) {
+
+  /** A worker's buffers that live as long as it does: two encode payloads, a block and the deflater's own. */
+  static final long WORKER_KIT_BYTES = 2L * Bgzf.MAX_PAYLOAD + Bgzf.MAX_BLOCK_SIZE
+      + (Bgzf.MAX_BLOCK_SIZE + Bgzf.MAX_PAYLOAD) + (8 << 10);
+  /** The least scratch a worker keeps: below this a worker costs more in reallocation than it adds. */
+  static final long WORKER_KEEP_MIN = 64 << 10;
+  /** What a slice may hold for the records it completes: inflated bytes are at most a chunk. */
+  private static final int SLICE_MIN = 32 << 10;
+  /** UMI length assumed for position groups too small to have theirs measured (see the grouper). */
+  static final int ASSUMED_UMI_LENGTH = 64;
+  /** Position groups with at least this many templates have their UMI lengths measured by the grouper. */
+  static final int MEASURED_GROUP_TEMPLATES = 256;
+
+  /** The plan for {@code budget} bytes and {@code threads} threads. */
+  static MemoryPlan of(long budget, int threads, MemoryTuning t) {
+    long reader = Math.max(2 * Reader.CHUNK_RESERVE, Math.min(t.readerMax(), (long) (budget * t.readerShare())));
+    long workerShare = (long) (budget * t.workerShare());
+    int workers = (int) Math.max(1, Math.min(threads, workerShare / (WORKER_KIT_BYTES + 2 * WORKER_KEEP_MIN)));
+    long keep = Math.max(WORKER_KEEP_MIN, Math.min(t.workerKeepMax(), (workerShare / workers - WORKER_KIT_BYTES) / 2));
+    long worker = WORKER_KIT_BYTES + 2 * keep;
+    long flow = budget - reader - workers * worker;
+    if (flow < budget / 4) {
+      throw new IllegalArgumentException("the memory budget of " + (budget >> 20) + " MiB is too small for "
+          + workers + " workers");
+    }
+    long reserve = (long) (flow * t.headReserve());
+    long target = Math.max(t.batchTargetMin(), Math.min(t.batchTargetMax(), (flow - reserve) / (12L * (workers + 1))));
+    int slice = (int) Math.max(SLICE_MIN, Math.min(ByteArrayPool.CHUNK_SIZE, (long) (reserve * t.sliceShare())));
+    return new MemoryPlan(budget, workers, reader, worker, keep, flow, reserve, target,
+        t.batchesPerWorker() * workers + 2, slice, t.spillReserve());
+  }
+
+  /** The most one item (a batch, or a spilled group's processing) may hold: the head reserve. */
+  long itemLimit() {
+    return headReserve;
+  }
+
+  /**
+   * Records the grouper parses at most at a time: a slice of tiny records costs about 700 bytes of projected
+   * need each (arrays, output, assignment at the assumed UMI length), so a quarter of the item limit.
+   */
+  int sliceRecords() {
+    return (int) Math.max(64, Math.min(Integer.MAX_VALUE, itemLimit() / 4096));
+  }
+
+  /** Length of the pooled arrays open batches fill: a whole batch plus one slice, so filling never copies. */
+  int batchArraySize() {
+    return (int) (batchTarget + sliceBytes);
+  }
+
+  /** The reserve of a spilled group, when {@code othersHeld} bytes of the flow account are held by others. */
+  long spillReserve(long othersHeld) {
+    return Math.max(0, Math.min((long) (flowCapacity * spillShare), flowCapacity - othersHeld));
+  }
+
+  /**
+   * Upper bound of everything an in-memory batch holds at once from its first record to its output: its
+   * records' array with a grown or cut copy beside it, per-template and per-group arrays (also copied when
+   * grown), the output, and what a worker needs to assign it ({@link #processingNeed}).
+   *
+   * @param dataBytes      bytes of records
+   * @param templates      templates
+   * @param records        records
+   * @param groupTemplates templates of the largest position group
+   * @param umiLength      bound of the UMI length in that group
+   * @param maxRecord      bytes of the largest record
+   * @param recordsOut     output as records (stream stage) instead of compressed blocks
+   */
+  long batchNeed(long dataBytes, long templates, long records, long groupTemplates, int umiLength, int maxRecord,
+                 boolean recordsOut) {
+    long data = 5 * Math.max(dataBytes, batchArraySize()) / 2;
+    long arrays = 5 * (17 + 4) * templates / 2; // r1, r2, r1Earlier, record numbers; group starts
+    return data + arrays + outputBytes(dataBytes, records, recordsOut) + assignedBytes(templates, templates)
+        + processingNeed(templates, groupTemplates, umiLength, maxRecord, recordsOut);
+  }
+
+  /** The output of a batch: compressed blocks at worst (stored), or the records with their boundaries. */
+  static long outputBytes(long dataBytes, long records, boolean recordsOut) {
+    long out = dataBytes + 32 * records;
+    if (recordsOut) {
+      return out + 8 * records + 256; // record and template starts
+    }
+    long blocks = out / Bgzf.MAX_PAYLOAD + 1;
+    return blocks * (Bgzf.MAX_BLOCK_SIZE + 32) + 1024;
+  }
+
+  /** What a processor keeps per batch from assignment to output: order, ids, strands, duplicates, group ends. */
+  static long assignedBytes(long templates, long groups) {
+    return 10 * templates + 4 * groups + 256;
+  }
+
+  /**
+   * Upper bound of a worker's scratch for one batch, counted from empty: per-template arrays (classifier,
+   * partition order, sort keys, name-sort runs), grown to at most twice the need; the assigner's workspace,
+   * UMI set and result for the largest library x cell partition; and the encode buffer when a record is
+   * larger than a block.
+   */
+  static long processingNeed(long templates, long partitionTemplates, int umiLength, int maxRecord, boolean recordsOut) {
+    long perTemplate = 2 * (20 + 4 + 4 + 8) + 8; // grown arrays at most twice the need, plus a name-sort run
+    long m = Math.min(Integer.MAX_VALUE, partitionTemplates);
+    long assign = Workspace.estimateBytes((int) m, (int) m, umiLength) + (2L * umiLength + 30) * m + 512;
+    long encode = !recordsOut && maxRecord + 32 > Bgzf.MAX_PAYLOAD ? 2L * (maxRecord + 32 + 2L * Bgzf.MAX_PAYLOAD) : 0;
+    return perTemplate * templates + assign + encode + 4096;
+  }
+}
