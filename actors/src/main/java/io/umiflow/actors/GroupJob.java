@@ -54,7 +54,12 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
 
   record HeaderRead(BamHeader header, byte[] leftover, int leftoverCredit) implements Command {}
 
-  record StageFailed(String reason) implements Command {}
+  /** A stage failed; {@code neededBudget} as in {@link Failed}. */
+  record StageFailed(String reason, long neededBudget) implements Command {
+    StageFailed(String reason) {
+      this(reason, 0);
+    }
+  }
 
   record WriterFinished(BatchMetrics totals) implements Command {}
 
@@ -84,8 +89,17 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   /** The output and metrics are complete under their final names. */
   public record Completed(JobSummary summary) implements Event {}
 
-  /** The job failed; {@code reason} is one line naming the file, record and cause. */
-  public record Failed(String reason) implements Event {}
+  /**
+   * The job failed; {@code reason} is one line naming the file, record and cause. {@code neededBudget} is,
+   * when a larger memory budget would have avoided the failure (the distinct UMIs of one giant position group
+   * did not fit even out of core), the smallest such budget in bytes; else 0.
+   */
+  public record Failed(String reason, long neededBudget) implements Event {
+    /** A failure more memory would not avoid. */
+    public Failed(String reason) {
+      this(reason, 0);
+    }
+  }
 
   private static final String WORKER_DISPATCHER = Pipeline.WORKER_DISPATCHER;
   private static final String IO_DISPATCHER = Pipeline.IO_DISPATCHER;
@@ -117,12 +131,12 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Start.class, this::onStart)
-        .onMessageEquals(Cancel.INSTANCE, () -> fail("cancelled"))
+        .onMessageEquals(Cancel.INSTANCE, () -> fail("cancelled", 0))
         .onMessage(HeaderRead.class, this::onHeader)
-        .onMessage(StageFailed.class, f -> fail(f.reason()))
+        .onMessage(StageFailed.class, f -> fail(f.reason(), f.neededBudget()))
         .onMessage(WriterFinished.class, this::onFinished)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
-        .onSignal(ChildFailed.class, f -> fail("internal error in " + f.getRef().path().name() + ": " + f.cause()))
+        .onSignal(ChildFailed.class, f -> fail("internal error in " + f.getRef().path().name() + ": " + f.cause(), 0))
         .onSignal(Terminated.class, t -> this)
         .onSignal(PostStop.class, s -> {
           if (spillFolder != null) {
@@ -156,7 +170,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     String problem = h.header().templateCoordinateProblem();
     if (problem != null) {
       return fail(source() + ": " + problem + "; sort it first with: samtools sort --template-coordinate -o sorted.bam "
-          + (settings.inputIsStdin() ? "input.bam" : settings.input()));
+          + (settings.inputIsStdin() ? "input.bam" : settings.input()), 0);
     }
     header = h.header();
     spillFolder = new SpillFolder(settings.spillFolder());
@@ -219,13 +233,13 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     return Behaviors.stopped();
   }
 
-  private Behavior<Command> fail(String reason) {
+  private Behavior<Command> fail(String reason, long neededBudget) {
     if (finished) {
       return this;
     }
     finished = true;
     if (replyTo != null) {
-      replyTo.tell(new Failed(reason));
+      replyTo.tell(new Failed(reason, neededBudget));
     }
     return Behaviors.stopped();
   }

@@ -27,6 +27,11 @@ import io.umiflow.codec.BamHeader;
  * {@link Request}s from the consumer; the consumer finally gets {@link Completed} or {@link Failed} and the
  * producer {@link Stopped}, after which the stage stops. {@link Cancel}, or stopping the stage, ends it at
  * any time. A failure never throws into the host: it arrives as {@link Failed}.
+ *
+ * <p>Memory: the stage works within {@code settings.memoryBudget()} like the file job. A position group too
+ * large for memory is grouped out of core through temporary files in {@code settings.tmpDir()} (the JVM's
+ * temporary folder by default), removed when the stage stops; it is still delivered as one
+ * {@link Molecules} message, so the largest group's records must fit in about half the budget.
  */
 public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
   /** Messages the stage accepts. */
@@ -89,8 +94,16 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
   /** All records were grouped and delivered. */
   public record Completed(JobSummary summary) implements ConsumerEvent {}
 
-  /** The stage failed; {@code reason} names the record and the cause. */
-  public record Failed(String reason) implements ConsumerEvent {}
+  /**
+   * The stage failed; {@code reason} names the record and the cause. {@code neededBudget} as in
+   * {@link GroupJob.Failed}.
+   */
+  public record Failed(String reason, long neededBudget) implements ConsumerEvent {
+    /** A failure more memory would not avoid. */
+    public Failed(String reason) {
+      this(reason, 0);
+    }
+  }
 
   /** Bytes granted to the producer at a time. */
   static final long GRANT = 1L << 20;
@@ -109,6 +122,7 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
   private boolean finished;
   private long startNanos;
   private long demandBeforeStart;
+  private SpillFolder spillFolder;
 
   /** The stage's behavior, ready for one {@link Start}. */
   public static Behavior<Command> create() {
@@ -152,8 +166,9 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
     ActorRef<GroupJob.Command> events = getContext().messageAdapter(GroupJob.Command.class, FromPipeline::new);
     output = getContext().spawn(StageOutput.create(consumer, accounts.flow(), stats, events), "output");
     getContext().watch(output);
+    spillFolder = new SpillFolder(settings.spillFolder());
     grouper = Pipeline.spawn(getContext(), settings, s.header(), accounts, stats, events, output,
-        Processor.OutputMode.RECORDS, null).grouper();
+        Processor.OutputMode.RECORDS, spillFolder).grouper();
     if (demandBeforeStart > 0) {
       output.tell(new Writer.Demand(demandBeforeStart));
     }
@@ -227,7 +242,7 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
 
   private Behavior<Command> onPipeline(FromPipeline f) {
     if (f.event() instanceof GroupJob.StageFailed s) {
-      return fail(s.reason());
+      return fail(s.reason(), s.neededBudget());
     }
     if (f.event() instanceof GroupJob.WriterFinished w && !finished) {
       finished = true;
@@ -244,12 +259,16 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
   }
 
   private Behavior<Command> fail(String reason) {
+    return fail(reason, 0);
+  }
+
+  private Behavior<Command> fail(String reason, long neededBudget) {
     if (finished) {
       return this;
     }
     finished = true;
     if (consumer != null) {
-      consumer.tell(new Failed(reason));
+      consumer.tell(new Failed(reason, neededBudget));
       producer.tell(new Stopped(reason));
     }
     return Behaviors.stopped();
@@ -258,6 +277,9 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
   private Behavior<Command> onStop() {
     if (accounts != null) {
       accounts.reader().cancelWaiters();
+    }
+    if (spillFolder != null) {
+      spillFolder.deleteAll(); // the children have stopped: nothing writes there any more
     }
     return this;
   }

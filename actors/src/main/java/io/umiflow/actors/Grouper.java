@@ -247,7 +247,8 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     } catch (SpillFailure e) {
       fail(spillFolder.describe((IOException) e.getCause()));
     } catch (JobFailure e) {
-      fail(e.getMessage());
+      failed = true;
+      job.tell(new GroupJob.StageFailed(e.getMessage(), e.neededBudget()));
     }
     return this;
   }
@@ -377,26 +378,23 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
 
   /**
    * The next slice would make the open batch too large for one item: cuts the closed groups, or sends the
-   * open group to disk. False when neither is possible (a stream stage, or a single record this large).
+   * open group to disk. False when neither is possible (the open batch holds no complete template).
    */
   private boolean makeRoom(RecordSplitter.Scan scan) throws IOException {
     if (groups > 1 || (spill != null && groups > 0)) {
       cutPending = true;
       return true;
     }
-    if (groups == 1 && spill == null && spillFolder != null) {
+    if (groups == 1 && spill == null) {
       startSpill();
       return true;
     }
-    if (templates == 0 && projectedNeed(0, new RecordSplitter.Scan(0, 1, scan.maxRecord(), scan.carryCapacity()))
-        > plan.itemLimit()) {
-      throw new JobFailure(source + ": record " + (splitter.records() + 1) + " is " + (scan.maxRecord() >> 20)
-          + " MiB, more than a memory budget of " + (plan.budget() >> 20) + " MiB can hold");
-    }
-    if (spillFolder == null && openGroupTemplates() > 0) {
-      throw new JobFailure("the position group at " + locus() + " has " + openGroupTemplates()
-          + " templates so far and needs more than the " + (plan.itemLimit() >> 20) + " MiB one group may hold in a "
-          + (plan.budget() >> 20) + " MiB budget; a stream stage keeps each group in memory, so give it a larger budget");
+    long one = projectedNeed(0, new RecordSplitter.Scan(0, 1, scan.maxRecord(), scan.carryCapacity()));
+    if (templates == 0 && one > plan.itemLimit()) {
+      long budget = MemoryPlan.smallestBudget(one, settings.threads(), settings.memoryTuning(), MemoryPlan::itemLimit);
+      throw new JobFailure(source + ": record " + (splitter.records() + 1) + " is "
+          + (Math.max(scan.maxRecord(), scan.carryCapacity()) >> 20) + " MiB, more than a memory budget of "
+          + (plan.budget() >> 20) + " MiB can hold; one of " + (budget >> 20) + " MiB would", budget);
     }
     return false;
   }
@@ -537,7 +535,8 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
       throw new SpillFailure(e);
     }
     stats.spilledGroups.incrementAndGet();
-    spillToDispatch = new SpilledGroup(openSeq, spill.path(), spill.templates(), spillRecords, spillLocus, 0);
+    spillToDispatch = new SpilledGroup(openSeq, spill.path(), spill.templates(), spillRecords, spill.recordBytes(),
+        spillLocus, 0);
     spill = null;
     nextSeq();
   }
@@ -550,7 +549,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     SpilledGroup g = spillToDispatch;
     if (!spillReserveRequested) {
       long reserve = plan.spillReserve(held + untransferred);
-      spillToDispatch = g = new SpilledGroup(g.seq(), g.file(), g.templates(), g.records(), g.locus(), reserve);
+      spillToDispatch = g = g.withCredit(reserve);
       spillReserveRequested = true;
       ActorRef<Command> self = getContext().getSelf();
       if (!flow.acquireOrWait(g.seq(), reserve, () -> self.tell(Granted.INSTANCE))) {

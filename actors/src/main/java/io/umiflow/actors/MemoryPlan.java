@@ -57,6 +57,35 @@ record MemoryPlan(long budget, int workers, long readerCapacity, long workerCapa
         t.batchesPerWorker() * workers + 2, slice, t.spillReserve());
   }
 
+  /**
+   * The smallest budget, to the MiB, whose plan gives {@code capacity} at least {@code need} bytes: what a
+   * failure for lack of memory reports, so the user knows what would have done.
+   */
+  static long smallestBudget(long need, int threads, MemoryTuning t, java.util.function.ToLongFunction<MemoryPlan> capacity) {
+    long hi = GroupSettings.MIN_BUDGET;
+    while (capacity.applyAsLong(of(hi, threads, t)) < need) {
+      if (hi > (1L << 50)) {
+        return hi;
+      }
+      hi *= 2;
+    }
+    long lo = hi / 2;
+    while (hi - lo > (1 << 20)) {
+      long mid = (lo + hi) / 2;
+      if (mid >= GroupSettings.MIN_BUDGET && capacity.applyAsLong(of(mid, threads, t)) >= need) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    return (hi + (1 << 20) - 1) & ~((1L << 20) - 1);
+  }
+
+  /** The smallest budget whose spilled groups may use {@code need} bytes (an open batch held beside them). */
+  static long budgetForSpill(long need, int threads, MemoryTuning t) {
+    return smallestBudget(need, threads, t, p -> p.spillReserve(4L * p.batchArraySize()));
+  }
+
   /** The most one item (a batch, or a spilled group's processing) may hold: the head reserve. */
   long itemLimit() {
     return headReserve;

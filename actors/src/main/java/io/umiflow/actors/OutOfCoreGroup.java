@@ -30,9 +30,10 @@ import java.util.PriorityQueue;
  *       the multiset of UMIs, which the property tests of {@code assign} pin down).</li>
  *   <li>{@link #writeRuns()}: reads the file again, tags each kept template with its molecule, strand and
  *       duplicate score, and writes sorted runs of bounded size (molecule, strand, read name).</li>
- *   <li>{@link #merge(long)}: merges the runs (in several levels when there are many) into the group's
+ *   <li>{@link #merge}: merges the runs (in several levels when there are many) into the group's
  *       output, compressed into a file that the writer copies into place; marks duplicates and counts
- *       families on the way, since families arrive contiguous and in name order.</li>
+ *       families on the way, since families arrive contiguous and in name order. For a stream stage,
+ *       {@link #mergeToRecords} collects the output as one message instead.</li>
  * </ol>
  *
  * <p>Memory: {@code limit} bytes for the entry index, one subgroup's assignment, a run buffer or the merge
@@ -174,10 +175,16 @@ final class OutOfCoreGroup {
 
   private void checkMemory(long bytes, String what) {
     if (bytes > limit) {
+      long budget = MemoryPlan.budgetForSpill(bytes, settings.threads(), settings.memoryTuning());
       throw new JobFailure("the position group at " + locus + " (" + group.templates() + " templates, "
-          + entries.size() + " distinct UMIs so far) needs " + (bytes >> 20) + " MiB for " + what
-          + " even out of core, more than the " + (limit >> 20) + " MiB it may use; raise --memory");
+          + entries.size() + " distinct UMIs" + (countFilters ? " so far" : "") + ") needs " + mib(bytes) + " for "
+          + what + " even out of core, more than the " + mib(limit) + " it may use; a memory budget of "
+          + mib(budget) + " would hold it", budget);
     }
+  }
+
+  private static String mib(long bytes) {
+    return ((bytes + (1 << 20) - 1) >> 20) + " MiB";
   }
 
   /** Assigns every library x cell x orientation subgroup in the in-memory path's order. */
@@ -365,6 +372,44 @@ final class OutOfCoreGroup {
    * {@code mergeLimit} bytes (the duplicate scores plus one cursor per run merged at once).
    */
   Path merge(long base, long mergeLimit) throws IOException {
+    reduceRuns(mergeLimit);
+    Path output = folder.newFile("output");
+    OutputEncoder encoder = new OutputEncoder(output, base);
+    try (encoder) {
+      mergeRuns(new ArrayList<>(runs), encoder);
+    }
+    runs.clear();
+    metrics.recordsOut = encoder.records;
+    return output;
+  }
+
+  /**
+   * Merges the runs into the group's output as records, for a stream stage that delivers a position group as
+   * one message: the message itself must fit in {@code mergeLimit} beside the merge. Fails naming the locus
+   * when it cannot.
+   */
+  GroupedBatch mergeToRecords(long base, long mergeLimit) throws IOException {
+    long bound = group.recordBytes() + 32L * group.records();
+    long message = bound + 4L * (group.records() + group.templates() + 4) + 64;
+    long scores = bestScore == null ? 0 : 8L * bestScore.length;
+    long need = message + scores + 2 * CURSOR_BYTES + (1 << 20);
+    if (bound > Integer.MAX_VALUE - 16 || need > mergeLimit) {
+      long budget = MemoryPlan.budgetForSpill(need, settings.threads(), settings.memoryTuning());
+      throw new JobFailure("the position group at " + locus + " has " + mib(group.recordBytes())
+          + " of records; delivered as one message it needs " + mib(need) + ", more than the " + mib(mergeLimit)
+          + " it may use; a memory budget of " + mib(budget) + " would hold it", budget);
+    }
+    reduceRuns(mergeLimit - message);
+    RecordsEncoder encoder = new RecordsEncoder(base, (int) bound, (int) group.records(), (int) group.templates());
+    mergeRuns(new ArrayList<>(runs), encoder);
+    runs.clear();
+    encoder.finishFamily();
+    metrics.recordsOut = encoder.records;
+    return encoder.batch();
+  }
+
+  /** Merges runs in levels until one merge of at most the fan-in {@code mergeLimit} allows is left. */
+  private void reduceRuns(long mergeLimit) throws IOException {
     long free = mergeLimit - (bestScore == null ? 0 : 8L * bestScore.length) - (1 << 20);
     int fanIn = (int) Math.max(2, Math.min(MAX_FAN_IN, free / CURSOR_BYTES));
     while (runs.size() > fanIn) {
@@ -376,14 +421,6 @@ final class OutOfCoreGroup {
       }
       runs.add(merged);
     }
-    Path output = folder.newFile("output");
-    OutputEncoder encoder = new OutputEncoder(output, base);
-    try (encoder) {
-      mergeRuns(new ArrayList<>(runs), encoder);
-    }
-    runs.clear();
-    metrics.recordsOut = encoder.records;
-    return output;
   }
 
   private interface EntrySink {
@@ -420,20 +457,20 @@ final class OutOfCoreGroup {
     }
   }
 
-  /** Writes merged entries as output records; counts families and marks duplicates as they pass. */
-  private final class OutputEncoder implements EntrySink, AutoCloseable {
-    private final BgzfOutputStream out;
+  /**
+   * Turns merged entries into output records: counts families and marks duplicates as they pass (families
+   * arrive contiguous, in name order), formats each molecule id and hands the tagged records to
+   * {@link #emit}.
+   */
+  private abstract class TaggingSink implements EntrySink {
     private final long base;
     private final byte[] value = new byte[24];
-    private byte[] record = new byte[1 << 12];
     private long family = -1;
     private int familySize;
     private boolean bestSeen;
     long records;
 
-    OutputEncoder(Path path, long base) throws IOException {
-      this.out = new BgzfOutputStream(new BufferedOutputStream(Files.newOutputStream(path), 1 << 16),
-          settings.compressionLevel(), settings.deflateBackend());
+    TaggingSink(long base) {
       this.base = base;
     }
 
@@ -441,11 +478,8 @@ final class OutOfCoreGroup {
     public void accept(SpillFile.Cursor c) throws IOException {
       long f = 2L * c.molecule() + (c.bStrand() ? 1 : 0);
       if (f != family) {
-        if (familySize > 0) {
-          metrics.addFamily(familySize);
-        }
+        finishFamily();
         family = f;
-        familySize = 0;
         bestSeen = false;
       }
       familySize++;
@@ -456,28 +490,92 @@ final class OutOfCoreGroup {
         bestSeen |= !duplicate;
       }
       int vlen = Processor.formatId(base + c.molecule(), paired, c.bStrand(), value);
+      startTemplate();
       for (int r = 0; r < 2; r++) {
         int rec = r == 0 ? c.r1() : c.r2();
         if (rec < 0) {
           continue;
         }
-        int room = TagEditor.maxEditedSize(c.buf, rec, vlen);
-        if (record.length < room) {
-          record = new byte[Math.max(room, record.length * 2)];
-        }
-        int n = Processor.writeTagged(c.buf, rec, assignTag, value, vlen, bestScore != null, duplicate, record, 0);
-        out.write(record, 0, n);
+        emit(c.buf, rec, value, vlen, duplicate);
         records++;
       }
     }
 
-    @Override
-    public void close() throws IOException {
+    /** Counts the family that just ended. */
+    void finishFamily() {
       if (familySize > 0) {
         metrics.addFamily(familySize);
         familySize = 0;
       }
+    }
+
+    /** A template's records follow. */
+    void startTemplate() {}
+
+    /** One output record: {@code rec} of {@code src} with the id {@code value[0..vlen)} and the duplicate flag. */
+    abstract void emit(byte[] src, int rec, byte[] value, int vlen, boolean duplicate) throws IOException;
+  }
+
+  /** Writes merged entries as BGZF-compressed output records. */
+  private final class OutputEncoder extends TaggingSink implements AutoCloseable {
+    private final BgzfOutputStream out;
+    private byte[] record = new byte[1 << 12];
+
+    OutputEncoder(Path path, long base) throws IOException {
+      super(base);
+      this.out = new BgzfOutputStream(new BufferedOutputStream(Files.newOutputStream(path), 1 << 16),
+          settings.compressionLevel(), settings.deflateBackend());
+    }
+
+    @Override
+    void emit(byte[] src, int rec, byte[] value, int vlen, boolean duplicate) throws IOException {
+      int room = TagEditor.maxEditedSize(src, rec, vlen);
+      if (record.length < room) {
+        record = new byte[Math.max(room, record.length * 2)];
+      }
+      int n = Processor.writeTagged(src, rec, assignTag, value, vlen, bestScore != null, duplicate, record, 0);
+      out.write(record, 0, n);
+    }
+
+    @Override
+    public void close() throws IOException {
+      finishFamily();
       out.closeWithoutEofMarker();
+    }
+  }
+
+  /** Collects merged entries as one {@link GroupedBatch} of records (one position group). */
+  private final class RecordsEncoder extends TaggingSink {
+    private final byte[] out;
+    private final int[] recordStart;
+    private final int[] templateStart;
+    private int used;
+    private int templates;
+
+    RecordsEncoder(long base, int bytes, int records, int templates) {
+      super(base);
+      this.out = new byte[bytes];
+      this.recordStart = new int[records + 1];
+      this.templateStart = new int[templates + 1];
+    }
+
+    @Override
+    void startTemplate() {
+      templateStart[templates++] = (int) records;
+    }
+
+    @Override
+    void emit(byte[] src, int rec, byte[] value, int vlen, boolean duplicate) {
+      recordStart[(int) records] = used;
+      used += Processor.writeTagged(src, rec, assignTag, value, vlen, bestScore != null, duplicate, out, used);
+    }
+
+    GroupedBatch batch() {
+      recordStart[(int) records] = used;
+      templateStart[templates] = (int) records;
+      int[] groupStart = templates > 0 ? new int[] {0, templates} : new int[] {0};
+      return new GroupedBatch(out, used, recordStart, (int) records, templateStart, templates, groupStart,
+          templates > 0 ? 1 : 0);
     }
   }
 

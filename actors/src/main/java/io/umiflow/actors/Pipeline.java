@@ -39,9 +39,8 @@ final class Pipeline {
   }
 
   /**
-   * Spawns and watches the processors and the grouper that feeds them. With a {@code spillFolder}, giant
-   * position groups are grouped out of core through it; without one (the stream stage, whose consumer takes
-   * each group as one message) they must fit in the budget.
+   * Spawns and watches the processors and the grouper that feeds them. Giant position groups are grouped out
+   * of core through {@code spillFolder}.
    */
   static <T> Workers spawn(ActorContext<T> ctx, GroupSettings settings, BamHeader header, Accounts accounts,
                            PipelineStats stats, ActorRef<GroupJob.Command> job, ActorRef<Writer.Command> output,

@@ -189,7 +189,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
         }
       }
     } catch (JobFailure e) {
-      job.tell(new GroupJob.StageFailed(e.getMessage()));
+      job.tell(new GroupJob.StageFailed(e.getMessage(), e.neededBudget()));
       return Behaviors.stopped();
     }
     return this;
@@ -267,7 +267,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
       group.writeRuns();
       return true;
     } catch (JobFailure e) {
-      job.tell(new GroupJob.StageFailed(e.getMessage()));
+      job.tell(new GroupJob.StageFailed(e.getMessage(), e.neededBudget()));
     } catch (java.io.IOException e) {
       job.tell(new GroupJob.StageFailed(spillFolder.describe(e)));
     }
@@ -279,17 +279,29 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     return Behaviors.stopped();
   }
 
-  /** Merges a spilled group's runs into its output file and hands that to the writer. */
+  /**
+   * Merges a spilled group's runs into its output file and hands that to the writer; for a stream stage, into
+   * one message of records, which keeps its credit until delivered.
+   */
   private Behavior<Command> writeOutOfCore(OutOfCoreWork w, long base) {
-    java.nio.file.Path output;
+    SpilledGroup g = w.spilled();
     try {
-      output = w.group().merge(base, w.spilled().credit());
+      if (mode == OutputMode.RECORDS) {
+        GroupedBatch grouped = w.group().mergeToRecords(base, g.credit());
+        long credit = keepOnly(g.credit(), grouped.bytes());
+        writer.tell(new Writer.Delivered(g.seq(), grouped, credit, w.group().metrics()));
+      } else {
+        java.nio.file.Path output = w.group().merge(base, g.credit());
+        // everything in memory is garbage now; the output waits on disk
+        long credit = keepOnly(g.credit(), 0);
+        writer.tell(new Writer.Compressed(g.seq(), List.of(), output, credit, w.group().metrics()));
+      }
     } catch (java.io.IOException e) {
       return failOutOfCore(spillFolder.describe(e));
+    } catch (JobFailure e) {
+      job.tell(new GroupJob.StageFailed(e.getMessage(), e.neededBudget()));
+      return Behaviors.stopped();
     }
-    // everything in memory is garbage now; the output waits on disk
-    long credit = keepOnly(w.spilled().credit(), 0);
-    writer.tell(new Writer.Compressed(w.spilled().seq(), List.of(), output, credit, w.group().metrics()));
     w.grouper().tell(new Grouper.ProcessorDone(index));
     return this;
   }

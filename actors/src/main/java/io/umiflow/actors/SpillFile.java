@@ -43,6 +43,7 @@ final class SpillFile {
     private final OutputStream out;
     private final byte[] header = new byte[HEADER];
     private long templates;
+    private long recordBytes;
 
     Appender(Path path, DeflateBackend backend) throws IOException {
       this.path = path;
@@ -59,6 +60,11 @@ final class SpillFile {
       return templates;
     }
 
+    /** Bytes of the records appended by {@link #append(byte[], int, int, boolean, long, int, boolean, long)}. */
+    long recordBytes() {
+      return recordBytes;
+    }
+
     /** Appends a template whose records lie at {@code r1} and {@code r2} of {@code d} (-1 when absent). */
     void append(byte[] d, int r1, int r2, boolean r1Earlier, long recordNumber, int molecule, boolean bStrand,
                 long score) throws IOException {
@@ -73,6 +79,7 @@ final class SpillFile {
         out.write(d, r2, len2);
       }
       templates++;
+      recordBytes += len1 + len2;
     }
 
     /** Appends the entry that starts at {@code off} of {@code b} (as {@link SpillFile#write} laid it out). */

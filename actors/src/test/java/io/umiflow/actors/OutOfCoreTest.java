@@ -7,7 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import io.umiflow.assign.Strategy;
+import io.umiflow.codec.BamHeader;
+import io.umiflow.codec.BamRecord;
+import io.umiflow.codec.BgzfOutputStream;
+import io.umiflow.codec.DeflateBackend;
+import io.umiflow.codec.PositionKey;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -96,5 +103,82 @@ class OutOfCoreTest {
     try (Stream<Path> left = Files.list(spillDir)) {
       assertEquals(0, left.count(), "spill files left behind");
     }
+  }
+
+  /** Templates of a BAM's records as runs of one read name, with the position keys of their primary records. */
+  private record Template(List<byte[]> records, PositionKey key) {}
+
+  private static List<Template> templates(List<byte[]> records) {
+    List<Template> out = new ArrayList<>();
+    for (int i = 0; i < records.size(); ) {
+      int j = i;
+      byte[] r1 = null;
+      byte[] r2 = null;
+      while (j < records.size() && BamRecord.sameName(records.get(i), 0, records.get(j), 0)) {
+        byte[] r = records.get(j);
+        int f = BamRecord.flag(r, 0);
+        if ((f & (BamRecord.FLAG_SECONDARY | BamRecord.FLAG_SUPPLEMENTARY)) == 0) {
+          if ((f & BamRecord.FLAG_READ2) != 0) {
+            r2 = r;
+          } else {
+            r1 = r;
+          }
+        }
+        j++;
+      }
+      if (r1 != null || r2 != null) {
+        PositionKey k = new PositionKey().set(r1 == null ? r2 : r1, r1 == null ? -1 : 0, r2 == null ? r1 : r2,
+            r2 == null ? -1 : 0);
+        out.add(new Template(records.subList(i, j), k));
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  /**
+   * The grouper used to send the last batch, and the end, before the spilled group it had just closed when
+   * the input ended with exactly one template at a new position: the writer then waited forever for the
+   * spilled group. The input here is the compat file's largest position group, spilled, and one template.
+   */
+  @Test
+  void spilledGroupFollowedByOneFinalTemplate_completesLikeInMemory() throws IOException {
+    Path in = JobRunner.shared("single.tc.bam");
+    List<Template> all = templates(JobRunner.records(in));
+    int bestStart = 0;
+    int bestSize = 0;
+    for (int s = 0; s < all.size(); ) {
+      int e = s + 1;
+      while (e < all.size() && all.get(e).key().compareTo(all.get(s).key()) == 0) {
+        e++;
+      }
+      if (e < all.size() && e - s > bestSize) {
+        bestStart = s;
+        bestSize = e - s;
+      }
+      s = e;
+    }
+    assertTrue(bestSize > 100, "largest group " + bestSize);
+    Path edited = tmp.resolve("giant-then-one.bam");
+    BamHeader header = BamHeader.of(htsjdk.samtools.SamReaderFactory.makeDefault().getFileHeader(in));
+    try (BgzfOutputStream out = new BgzfOutputStream(Files.newOutputStream(edited), 1, DeflateBackend.JDK)) {
+      out.write(header.encode());
+      for (int t = bestStart; t <= bestStart + bestSize; t++) { // the group, then the next template
+        for (byte[] r : all.get(t).records()) {
+          out.write(r);
+        }
+      }
+    }
+    GroupSettings base = GroupSettings.builder().input(edited.toString()).output(tmp.resolve("x.bam").toString())
+        .strategy(Strategy.ADJACENCY).threads(2)
+        .memoryBudget(48L << 20).progressMillis(0).build();
+    JobSummary memory = completed(JobRunner.run(KIT, base.toBuilder().output(tmp.resolve("m.bam").toString())
+        .build()));
+    JobSummary spilled = completed(JobRunner.run(KIT, base.toBuilder().output(tmp.resolve("s.bam").toString())
+        .spillThreshold(1).build()));
+    assertEquals(1, spilled.spilledGroups());
+    assertEquals(2, spilled.positionGroups());
+    assertEquals(memory.molecules(), spilled.molecules());
+    assertArrayEquals(JobRunner.decompressed(tmp.resolve("m.bam")), JobRunner.decompressed(tmp.resolve("s.bam")));
   }
 }

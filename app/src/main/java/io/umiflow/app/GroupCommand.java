@@ -219,21 +219,7 @@ final class GroupCommand implements Callable<Integer> {
         .withFallback(ConfigFactory.load());
     CompletableFuture<Integer> status = new CompletableFuture<>();
     CompletableFuture<GroupSettings> started = new CompletableFuture<>();
-    Behavior<Void> root = Behaviors.setup(ctx -> {
-      ActorRef<GroupJob.Event> listener = ctx.spawn(Behaviors.receive(GroupJob.Event.class)
-          .onAnyMessage(e -> {
-            report(e, settings, err);
-            if (e instanceof GroupJob.Completed) {
-              status.complete(0);
-            } else if (e instanceof GroupJob.Failed) {
-              status.complete(1);
-            }
-            return Behaviors.same();
-          }).build(), "listener");
-      ActorRef<GroupJob.Command> job = ctx.spawn(GroupJob.create(), "group");
-      started.thenAccept(s -> job.tell(new GroupJob.Start(s, listener)));
-      return Behaviors.empty();
-    });
+    Behavior<Void> root = root(GroupJob.create(), started, e -> report(e, settings, err), status, err);
     ActorSystem<Void> system = ActorSystem.create(root, "umiflow", config);
     GroupSettings resolved;
     try {
@@ -264,6 +250,43 @@ final class GroupCommand implements Callable<Integer> {
     return code;
   }
 
+  /**
+   * The command line's root actor: spawns the job once the settings are resolved, reports its events, and
+   * completes {@code status} with 0 or 1 when it ends. It watches the job, so a job that stops without
+   * reporting (an internal error thrown inside it) ends the run with status 1 and a one-line message instead
+   * of leaving the command waiting forever.
+   */
+  static Behavior<Void> root(Behavior<GroupJob.Command> job, CompletableFuture<GroupSettings> started,
+                             java.util.function.Consumer<GroupJob.Event> report, CompletableFuture<Integer> status,
+                             PrintStream err) {
+    return Behaviors.setup(ctx -> {
+      ActorRef<GroupJob.Event> listener = ctx.spawn(Behaviors.receive(GroupJob.Event.class)
+          .onAnyMessage(e -> {
+            report.accept(e);
+            if (e instanceof GroupJob.Completed) {
+              status.complete(0);
+            } else if (e instanceof GroupJob.Failed) {
+              status.complete(1);
+            }
+            return Behaviors.same();
+          }).build(), "listener");
+      ActorRef<GroupJob.Command> ref = ctx.spawn(job, "group");
+      ctx.watch(ref);
+      started.thenAccept(s -> ref.tell(new GroupJob.Start(s, listener)));
+      return Behaviors.receive(Void.class)
+          .onSignal(akka.actor.typed.Terminated.class, t -> {
+            // a job reports Completed or Failed before it stops; only one that died without a word gets here first
+            if (!status.isDone()) {
+              String cause = t instanceof akka.actor.typed.ChildFailed f ? ": " + f.cause() : "";
+              err.println("umiflow group: internal error: the job stopped without a result" + cause);
+              status.complete(1);
+            }
+            return Behaviors.same();
+          })
+          .build();
+    });
+  }
+
   private static void awaitQuietly(ActorSystem<Void> system) {
     try {
       system.getWhenTerminated().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
@@ -274,7 +297,8 @@ final class GroupCommand implements Callable<Integer> {
 
   private void report(GroupJob.Event e, GroupSettings s, PrintStream err) {
     if (e instanceof GroupJob.Failed f) {
-      err.println("umiflow group: " + f.reason());
+      err.println("umiflow group: " + f.reason()
+          + (f.neededBudget() > 0 ? "; run with --memory " + MemorySize.ceilingFor(f.neededBudget()) : ""));
       return;
     }
     if (quiet) {

@@ -75,10 +75,25 @@ final class MemorySize {
   }
 
   /**
+   * The smallest {@code --memory} whose ledger budget is at least {@code budget}: the launcher's split
+   * inverted (heap = M - 128 MiB - 12% of M, of which the JVM reports about 2% less as usable), rounded up
+   * to a multiple of 64 MiB. As text: {@code 768m}, {@code 2g}.
+   */
+  static String ceilingFor(long budget) {
+    double heap = budget / LEDGER_SHARE / 0.98;
+    long mib = (long) Math.ceil((heap / (1 << 20) + 128) / 0.88);
+    mib = Math.max(MINIMUM >> 20, (mib + 63) / 64 * 64);
+    return mib % 1024 == 0 ? (mib / 1024) + "g" : mib + "m";
+  }
+
+  /** Share of the heap that is umiflow's byte budget (see {@link #ledgerBudget}). */
+  static final double LEDGER_SHARE = 0.45;
+
+  /**
    * The ledger's budget for a process whose heap is {@code maxHeap}: 45% of it. The rest is headroom for
    * garbage not yet collected, Akka, htsjdk's header objects and the collector's own work.
    */
   static long ledgerBudget(long maxHeap) {
-    return (long) (maxHeap * 0.45);
+    return (long) (maxHeap * LEDGER_SHARE);
   }
 }
