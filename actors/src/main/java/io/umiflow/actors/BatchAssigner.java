@@ -66,7 +66,7 @@ final class BatchAssigner {
    * Filters and partitions {@code b}'s templates (counting the filtered ones); returns the bytes of scratch
    * {@link #assign} will need at most, counted from empty ({@link MemoryPlan#processingNeed}).
    */
-  long classify(Batch b, boolean recordsOut) {
+  long classify(Batch b) {
     batch = b;
     metrics = new BatchMetrics();
     int n = b.templates();
@@ -97,7 +97,7 @@ final class BatchAssigner {
       }
     }
     keptStart[b.groups()] = k;
-    return MemoryPlan.processingNeed(n, largestPartition, longestUmi, b.maxRecord(), recordsOut);
+    return MemoryPlan.processingNeed(n, largestPartition, longestUmi);
   }
 
   private int partitionEnd(int s, int end) {

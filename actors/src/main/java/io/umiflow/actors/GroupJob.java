@@ -105,6 +105,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   private static final String IO_DISPATCHER = Pipeline.IO_DISPATCHER;
 
   private final TimerScheduler<Command> timers;
+  private final java.util.function.Consumer<MemoryLedger> ledgerListener;
   private GroupSettings settings;
   private ActorRef<Event> replyTo;
   private Pipeline.Accounts accounts;
@@ -119,12 +120,19 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
 
   /** The job's behavior, ready for one {@link Start}. */
   public static Behavior<Command> create() {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new GroupJob(ctx, timers)));
+    return create(ledger -> { });
   }
 
-  private GroupJob(ActorContext<Command> ctx, TimerScheduler<Command> timers) {
+  /** The job's behavior, handing its ledger to {@code ledgerListener} when it starts (tests watch the ledger). */
+  static Behavior<Command> create(java.util.function.Consumer<MemoryLedger> ledgerListener) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new GroupJob(ctx, timers, ledgerListener)));
+  }
+
+  private GroupJob(ActorContext<Command> ctx, TimerScheduler<Command> timers,
+                   java.util.function.Consumer<MemoryLedger> ledgerListener) {
     super(ctx);
     this.timers = timers;
+    this.ledgerListener = ledgerListener;
   }
 
   @Override
@@ -157,6 +165,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     startNanos = System.nanoTime();
     accounts = Pipeline.accounts(settings);
     ledger = accounts.ledger();
+    ledgerListener.accept(ledger);
     reader = getContext().spawn(Reader.create(settings, accounts.reader(), stats, getContext().getSelf()), "reader",
         DispatcherSelector.fromConfig(IO_DISPATCHER));
     getContext().watch(reader);

@@ -763,7 +763,8 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     int nextGroupCap = 16;
     long tailCredit = batchBuffers.charge(nextDataCap) + arraysCredit(0, nextTplCap, nextGroupCap);
     long batchCredit = arraysCredit(data.length, r1.length, closed + 1)
-        + MemoryPlan.outputBytes(cutAt, batchRecords, recordsOut) + MemoryPlan.assignedBytes(keepFirst, closed);
+        + MemoryPlan.outputBytes(cutAt, batchRecords, recordsOut) + MemoryPlan.assignedBytes(keepFirst, closed)
+        + plan.encodeBytes(keepFirst, maxRecord, recordsOut);
     // at the peak: the old arrays, the batch's group bounds and output, and the new arrays, all at once
     if (!holdAtLeast(arraysCredit() + batchCredit - arraysCredit(data.length, r1.length, 0) + tailCredit, openSeq)) {
       return false;
@@ -865,7 +866,8 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
       int[] bounds = Arrays.copyOf(groupStart, groups + 1);
       bounds[groups] = templates;
       long credit = arraysCredit(data.length, r1.length, groupStart.length)
-          + MemoryPlan.outputBytes(dataLen, records, recordsOut) + MemoryPlan.assignedBytes(templates, groups);
+          + MemoryPlan.outputBytes(dataLen, records, recordsOut) + MemoryPlan.assignedBytes(templates, groups)
+          + plan.encodeBytes(templates, maxRecord, recordsOut);
       if (!holdAtLeast(credit + splitter.carryCapacity(), openSeq)) {
         return false;
       }

@@ -127,7 +127,20 @@ record MemoryPlan(long budget, int workers, long readerCapacity, long workerCapa
     long data = 5 * Math.max(dataBytes, batchArraySize()) / 2;
     long arrays = 5 * (17 + 4) * templates / 2; // r1, r2, r1Earlier, record numbers; group starts
     return data + arrays + outputBytes(dataBytes, records, recordsOut) + assignedBytes(templates, templates)
-        + processingNeed(templates, groupTemplates, umiLength, maxRecord, recordsOut);
+        + encodeBytes(templates, maxRecord, recordsOut) + processingNeed(templates, groupTemplates, umiLength);
+  }
+
+  /**
+   * What encoding a batch may add to the workers' buffers: records larger than a block grow a worker's encode
+   * buffer while it encodes them, and a batch of at least {@link Processor#SPLIT_TEMPLATES} kept templates is
+   * encoded by every worker at once.
+   */
+  long encodeBytes(long templates, int maxRecord, boolean recordsOut) {
+    if (recordsOut || maxRecord + 32 <= Bgzf.MAX_PAYLOAD) {
+      return 0;
+    }
+    long one = 2L * (maxRecord + 32 + 2L * Bgzf.MAX_PAYLOAD);
+    return templates >= Processor.SPLIT_TEMPLATES ? workers * one : one;
   }
 
   /** The output of a batch: compressed blocks at worst (stored), or the records with their boundaries. */
@@ -146,16 +159,14 @@ record MemoryPlan(long budget, int workers, long readerCapacity, long workerCapa
   }
 
   /**
-   * Upper bound of a worker's scratch for one batch, counted from empty: per-template arrays (classifier,
-   * partition order, sort keys, name-sort runs), grown to at most twice the need; the assigner's workspace,
-   * UMI set and result for the largest library x cell partition; and the encode buffer when a record is
-   * larger than a block.
+   * Upper bound of a worker's scratch for assigning one batch, counted from empty: per-template arrays
+   * (classifier, partition order, sort keys), grown to at most twice the need; the assigner's workspace, UMI
+   * set and result for the largest library x cell partition.
    */
-  static long processingNeed(long templates, long partitionTemplates, int umiLength, int maxRecord, boolean recordsOut) {
-    long perTemplate = 2 * (20 + 4 + 4 + 8) + 8; // grown arrays at most twice the need, plus a name-sort run
+  static long processingNeed(long templates, long partitionTemplates, int umiLength) {
+    long perTemplate = 2 * (20 + 4 + 4 + 8); // grown arrays at most twice the need
     long m = Math.min(Integer.MAX_VALUE, partitionTemplates);
     long assign = Workspace.estimateBytes((int) m, (int) m, umiLength) + (2L * umiLength + 30) * m + 512;
-    long encode = !recordsOut && maxRecord + 32 > Bgzf.MAX_PAYLOAD ? 2L * (maxRecord + 32 + 2L * Bgzf.MAX_PAYLOAD) : 0;
-    return perTemplate * templates + assign + encode + 4096;
+    return perTemplate * templates + assign + 4096;
   }
 }

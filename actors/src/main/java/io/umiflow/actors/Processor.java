@@ -75,6 +75,9 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private final GroupSettings settings;
   private final MemoryPlan plan;
   private final MemoryLedger.Account flow;
+  /** The worker's own account: its kit and the scratch it keeps, charged as they are. */
+  private final MemoryLedger.Account own;
+  private long ownHeld;
   private final ActorRef<Writer.Command> writer;
   private final ActorRef<GroupJob.Command> job;
   private final BatchAssigner assigner;
@@ -125,10 +128,8 @@ final class Processor extends AbstractBehavior<Processor.Command> {
                     MemoryLedger.Account own, MemoryLedger.Account flow, ActorRef<Writer.Command> writer,
                     ActorRef<GroupJob.Command> job, OutputMode mode, int splitTemplates, SpillFolder spillFolder) {
     super(ctx);
-    // the worker's own account is its alone: its kit and kept scratch, charged once for its whole life
-    if (!own.tryAcquire(own.capacity())) {
-      throw new IllegalStateException(own.name() + " is already in use");
-    }
+    this.own = own;
+    settleOwn(MemoryPlan.WORKER_KIT_BYTES); // the encode and deflate buffers made below
     this.spillFolder = spillFolder;
     this.mode = mode;
     this.splitTemplates = splitTemplates;
@@ -198,15 +199,13 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   /** Takes the current batch as far as its credits allow; true when it is assigned. */
   private boolean advance() {
     Batch b = current.batch();
-    boolean recordsOut = mode == OutputMode.RECORDS;
     if (stage == 0) {
       // the bound the grouper sized the batch with, so classifying allocates only within credits
-      long bound = MemoryPlan.processingNeed(b.templates(), b.largestGroup(), b.umiLengthBound(), b.maxRecord(),
-          recordsOut);
+      long bound = MemoryPlan.processingNeed(b.templates(), b.largestGroup(), b.umiLengthBound());
       if (!ensureCredit(bound, b.seq())) {
         return false;
       }
-      exactNeed = assigner.classify(b, recordsOut);
+      exactNeed = assigner.classify(b);
       stage = 1;
     }
     if (!ensureCredit(exactNeed, b.seq())) {
@@ -222,11 +221,17 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   }
 
   /**
-   * Makes sure {@code need} bytes of scratch are covered: by the worker's own keep, or by flow credits taken
-   * at {@code priority}. False when the request waits (the Granted message resumes).
+   * Makes sure {@code need} bytes of scratch (counted from empty) are covered before they are allocated: by
+   * the worker's own account when they are within its keep (beside the scratch it keeps, which new arrays
+   * may replace while the old ones are still alive), else by flow credits taken at {@code priority}. False
+   * when the request waits (the Granted message resumes).
    */
   private boolean ensureCredit(long need, long priority) {
-    if (need <= plan.workerKeep() || need <= workHeld) {
+    if (need <= plan.workerKeep()) {
+      settleOwn(MemoryPlan.WORKER_KIT_BYTES + assigner.retainedBytes() + need);
+      return true;
+    }
+    if (need <= workHeld) {
       return true;
     }
     long more = need - workHeld;
@@ -239,15 +244,29 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     return false;
   }
 
-  /** After a batch: gives back scratch grown past the keep, and the flow credits taken for it. */
+  /** After a batch: gives back scratch grown past the keep, and the credits taken for it. */
   private void finishWork() {
     if (assigner.retainedBytes() > plan.workerKeep()) {
       assigner.release();
     }
+    settleOwn(MemoryPlan.WORKER_KIT_BYTES + assigner.retainedBytes());
     if (workHeld > 0) {
       flow.release(workHeld);
       workHeld = 0;
     }
+  }
+
+  /** Makes the own account hold {@code bytes} (at most its capacity: the kit and twice the keep). */
+  private void settleOwn(long bytes) {
+    long target = Math.min(bytes, own.capacity());
+    if (target > ownHeld) {
+      if (!own.tryAcquire(target - ownHeld)) {
+        throw new IllegalStateException(own.name() + " is shared"); // it is this worker's alone
+      }
+    } else if (target < ownHeld) {
+      own.release(ownHeld - target);
+    }
+    ownHeld = target;
   }
 
   /**
@@ -258,6 +277,7 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private boolean processSpilled(ProcessSpilled p) {
     SpilledGroup g = p.group();
     assigner.release();
+    settleOwn(MemoryPlan.WORKER_KIT_BYTES + assigner.retainedBytes());
     OutOfCoreGroup group = new OutOfCoreGroup(g, settings, assigner.classifier(), assigner.assigner(), g.credit(),
         spillFolder, g.locus());
     outOfCore.put(g.seq(), new OutOfCoreWork(group, g, p.grouper()));

@@ -96,7 +96,9 @@ class OutOfCoreTest {
         .memoryBudget(24L << 20).spillThreshold(1).spillRunBytes(1).tmpDir(spillDir.toString()).build();
     JobSummary spilled = completed(JobRunner.run(KIT, s));
     assertTrue(spilled.spilledGroups() > 0);
-    assertTrue(spilled.peakAccountedBytes() <= spilled.budgetBytes());
+    // the spilled groups took their reserve: most of the flow account, granted once they were the head
+    assertTrue(spilled.accountPeaks().stream().anyMatch(a -> a.name().equals("flow")
+        && a.peakBytes() > a.capacityBytes() * 3 / 4), spilled.accountPeaks().toString());
     JobSummary inMemory = completed(JobRunner.run(KIT, settings("single", "adjacency", 2, true, tmp, "memory")));
     assertArrayEquals(JobRunner.decompressed(tmp.resolve("memory.bam")), JobRunner.decompressed(tmp.resolve("tiny.bam")));
     assertEquals(inMemory.families(), spilled.families());

@@ -28,7 +28,12 @@ class ProcessorTest {
 
   /** The first {@code maxTemplates} templates of single.tc.bam as one batch of position groups. */
   static Batch batch(int maxTemplates, long credit) throws Exception {
-    List<byte[]> records = JobRunner.records(JobRunner.shared("single.tc.bam"));
+    return batch(JobRunner.shared("single.tc.bam"), maxTemplates, credit);
+  }
+
+  /** The first {@code maxTemplates} templates of {@code bam} as one batch of position groups. */
+  static Batch batch(java.nio.file.Path bam, int maxTemplates, long credit) throws Exception {
+    List<byte[]> records = JobRunner.records(bam);
     ByteArrayOutputStream data = new ByteArrayOutputStream();
     List<int[]> templates = new ArrayList<>(); // r1, r2, first record number
     int i = 0;
