@@ -1,74 +1,102 @@
 #!/usr/bin/env bash
-# Checks the memory issue's claims on simulated inputs, whole process, /usr/bin/time peak RSS, medians of N runs:
-#   1. 2M and 20M normal records at --memory 1g: peak RSS <= 1 GiB, and within 10% of each other;
-#   2. amplicon input (one position group of >= 1M templates, 12-base UMIs) at --memory 512m: completes with
-#      peak RSS <= 512 MiB and decompressed records identical to a run at --memory 8g.
+# Checks the memory promise on simulated inputs, whole process, /usr/bin/time for wall time and peak RSS:
+#   1. four shapes of about 3M records each -- a giant position group of 12-base UMIs, hotspots of 50k-300k
+#      templates among ordinary groups, one hotspot split into 16 library x cell partitions, and the default
+#      shape -- at --memory 256m, 512m and 1g with 2 and 16 threads: every run completes, its records equal a
+#      run at --memory 8g, and its peak RSS is at most --memory;
+#   2. (unless --skip-20m) 2M and 20M default records at --memory 1g: peak RSS within 10% of each other.
 #
-#   bench/scripts/memory-ceiling.sh [--runs 3] [--threads 2] [--dir /tmp/umiflow-bench] [--skip-20m]
+#   bench/scripts/memory-ceiling.sh [--runs 1] [--dir /tmp/umiflow-bench] [--skip-20m] [--shapes "giant ..."]
 #
-# Inputs are made with umiflow simulate and kept in DIR (20M records take ~2 minutes to simulate). Needs
-# samtools (installed when missing) to compare outputs. Exits non-zero when a check fails.
+# Inputs are made with umiflow simulate and kept in DIR. Needs samtools (installed when missing) to compare
+# outputs. Prints one row per run; exits non-zero when a check fails.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-runs=3 threads=2 dir=/tmp/umiflow-bench skip20=0
+runs=1 dir=/tmp/umiflow-bench skip20=0 shapes="giant hotspots partitions default"
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
-    --threads) threads=$2; shift 2 ;;
     --dir) dir=$2; shift 2 ;;
     --skip-20m) skip20=1; shift ;;
+    --shapes) shapes=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 command -v samtools >/dev/null || { apt-get update -qq && apt-get install -y -qq samtools >/dev/null; }
 mkdir -p "$dir"
 
+shape_args() {
+  case "$1" in
+    # one group of 1.2M templates, 12-base UMIs, ~110k distinct; 600k ordinary records around it
+    giant) echo "--records 600000 --amplicon-loci 1 --amplicon-templates 1200000 --family-mean 15 --umi-length 12 --umi-error-rate 0.002" ;;
+    # hotspots of 50k, 120k, 200k and 300k templates (the largest ~95k distinct UMIs) among ~600k ordinary records
+    hotspots) echo "--records 600000 --amplicon-loci 4 --amplicon-templates 50000,120000,200000,300000 --family-mean 5 --umi-length 12 --umi-error-rate 0.01" ;;
+    # one hotspot of 1.3M templates in 4 libraries x 4 cells: partitions of about 80k templates
+    partitions) echo "--records 400000 --amplicon-loci 1 --amplicon-templates 1300000 --family-mean 5 --libraries 4 --cells 4 --umi-length 12 --umi-error-rate 0.01" ;;
+    default) echo "--records 3000000" ;;
+  esac
+}
+
 make_input() { # name, simulate args...
   local name=$1; shift
-  [ -f "$dir/$name.bam" ] || "$here/umiflow" simulate -o "$dir/$name.bam" "$@" >&2
+  [ -f "$dir/$name.bam" ] || "$here/umiflow" simulate -o "$dir/$name.bam" --compression-level 1 "$@" >&2
   echo "$dir/$name.bam"
 }
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-measure() { # input, memory, output -> "median_s median_rss_kb"
-  local times=() rss=()
+# input, output, memory, threads -> "median_s median_rss_kb status" (status 0 or the exit code)
+measure() {
+  local times=() rss=() status=0
   for _ in $(seq "$runs"); do
-    /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$here/umiflow" group -i "$1" -o "$3" -s adjacency \
-      --threads "$threads" --memory "$2" -q 2>"$dir/err.txt" || { cat "$dir/err.txt" >&2; exit 1; }
-    read -r t m < "$dir/time.txt"
-    times+=("$t"); rss+=("$m")
+    rm -f "$2"
+    if /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$here/umiflow" group -i "$1" -o "$2" -s adjacency \
+        --threads "$4" --memory "$3" -q 2>"$dir/err.txt"; then :; else status=$?; fi
+    read -r t m < "$dir/time.txt" || true
+    times+=("${t:-0}"); rss+=("${m:-0}")
   done
-  echo "$(printf '%s\n' "${times[@]}" | median) $(printf '%s\n' "${rss[@]}" | median)"
+  echo "$(printf '%s\n' "${times[@]}" | median) $(printf '%s\n' "${rss[@]}" | median) $status"
 }
+
+records_md5() { samtools view "$1" | md5sum | cut -d' ' -f1; }
 
 fail=0
-check() { # description, awk condition
-  if awk "BEGIN { exit !($2) }"; then echo "  ok: $1"; else echo "  FAILED: $1"; fail=1; fi
-}
+printf '%-11s %7s %7s %9s %9s %8s  %s\n' shape memory threads "wall s" "RSS MiB" "of mem" result
+for shape in $shapes; do
+  # shellcheck disable=SC2046
+  input=$(make_input "$shape" $(shape_args "$shape"))
+  read -r t8 r8 s8 < <(measure "$input" "$dir/$shape.8g.bam" 8g 2)
+  [ "$s8" = 0 ] || { echo "$shape at 8g failed: $(cat "$dir/err.txt")"; fail=1; continue; }
+  ref=$(records_md5 "$dir/$shape.8g.bam")
+  printf '%-11s %7s %7s %9.2f %9.0f %8s  %s\n' "$shape" 8g 2 "$t8" "$(echo "$r8 / 1024" | bc -l)" - reference
+  for memory in 256m 512m 1g; do
+    case "$memory" in *g) limit_kb=$(( ${memory%g} * 1048576 )) ;; *) limit_kb=$(( ${memory%m} * 1024 )) ;; esac
+    for threads in 2 16; do
+      read -r t r s < <(measure "$input" "$dir/$shape.out.bam" "$memory" "$threads")
+      if [ "$s" != 0 ]; then
+        result="FAILED: $(head -c 300 "$dir/err.txt")"; fail=1
+      elif [ "$(records_md5 "$dir/$shape.out.bam")" != "$ref" ]; then
+        result="FAILED: records differ from 8g"; fail=1
+      elif [ "$r" -gt "$limit_kb" ]; then
+        result="FAILED: peak RSS over --memory"; fail=1
+      else
+        result="ok"
+      fi
+      printf '%-11s %7s %7s %9.2f %9.0f %7.0f%%  %s\n' "$shape" "$memory" "$threads" "$t" \
+        "$(echo "$r / 1024" | bc -l)" "$(echo "100 * $r / $limit_kb" | bc -l)" "$result"
+    done
+  done
+  rm -f "$dir/$shape.out.bam" "$dir/$shape.8g.bam"
+done
 
-printf '%-44s %10s %10s\n' "run ($runs runs each, $threads threads)" "median s" "RSS MiB"
-small=$(make_input normal-2000000 --records 2000000)
-read -r t2 r2 < <(measure "$small" 1g "$dir/out.bam")
-printf '%-44s %10.2f %10.0f\n' "2M normal records, --memory 1g" "$t2" "$(echo "$r2 / 1024" | bc -l)"
-check "2M at 1g: peak RSS <= 1 GiB" "$r2 <= 1048576"
 if [ "$skip20" = 0 ]; then
+  small=$(make_input normal-2000000 --records 2000000)
   large=$(make_input normal-20000000 --records 20000000)
-  read -r t20 r20 < <(measure "$large" 1g "$dir/out.bam")
-  printf '%-44s %10.2f %10.0f\n' "20M normal records, --memory 1g" "$t20" "$(echo "$r20 / 1024" | bc -l)"
-  check "20M at 1g: peak RSS <= 1 GiB" "$r20 <= 1048576"
-  check "20M vs 2M peak RSS within 10% ($(echo "scale=1; 100 * ($r20 - $r2) / $r2" | bc)%)" "$r20 <= 1.10 * $r2 && $r2 <= 1.10 * $r20"
+  read -r t2 r2 _ < <(measure "$small" "$dir/out.bam" 1g 2)
+  read -r t20 r20 _ < <(measure "$large" "$dir/out.bam" 1g 2)
+  printf '2M at 1g: %.2f s, %.0f MiB; 20M at 1g: %.2f s, %.0f MiB (%+.1f%%)\n' "$t2" "$(echo "$r2 / 1024" | bc -l)" \
+    "$t20" "$(echo "$r20 / 1024" | bc -l)" "$(echo "100 * ($r20 - $r2) / $r2" | bc -l)"
+  if awk "BEGIN { exit !($r20 <= 1.10 * $r2 && $r2 <= 1.10 * $r20) }"; then echo "  ok: within 10%"; else echo "  FAILED: RSS grows with length"; fail=1; fi
+  rm -f "$dir/out.bam"
 fi
-
-amplicon=$(make_input amplicon --records 1000000 --amplicon-loci 1 --amplicon-templates 1000000 --umi-length 12 --family-mean 5)
-read -r ta rsa < <(measure "$amplicon" 512m "$dir/amplicon-512m.bam")
-printf '%-44s %10.2f %10.0f\n' "amplicon ($(samtools view -c "$amplicon") records), --memory 512m" "$ta" "$(echo "$rsa / 1024" | bc -l)"
-check "amplicon at 512m: peak RSS <= 512 MiB" "$rsa <= 524288"
-saved=$runs; runs=1
-read -r t8 r8 < <(measure "$amplicon" 8g "$dir/amplicon-8g.bam")
-runs=$saved
-printf '%-44s %10.2f %10.0f\n' "amplicon, --memory 8g (1 run)" "$t8" "$(echo "$r8 / 1024" | bc -l)"
-a=$(samtools view "$dir/amplicon-512m.bam" | md5sum | cut -d' ' -f1)
-b=$(samtools view "$dir/amplicon-8g.bam" | md5sum | cut -d' ' -f1)
-check "amplicon: records at 512m identical to 8g ($a)" "\"$a\" == \"$b\""
 exit $fail

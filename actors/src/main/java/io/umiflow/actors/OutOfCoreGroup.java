@@ -57,8 +57,14 @@ final class OutOfCoreGroup {
   private final byte[] assignTag;
   private final String source;
 
-  /** Filter counts are taken in pass 1 only. */
+  /** Filter counts are taken in the first pass only. */
   private boolean countFilters = true;
+  /** The partitions of the current wave (null: all, one pass); see {@link #assignInWaves}. */
+  private boolean[] wave;
+  private int waveSize;
+  /** Every wave's runs are written. */
+  private boolean wavesDone;
+  private int wavesRun;
   /** The cursor holds an entry not yet copied into a chunk. */
   private boolean pending;
 
@@ -102,14 +108,36 @@ final class OutOfCoreGroup {
     return metrics;
   }
 
-  /** Pass 1 and assignment; returns the group's molecule count (ids 0..count-1, local to the group). */
+  /** Waves of partitions the group was grouped in; 0 when one pass held them all. */
+  int waves() {
+    return wavesRun;
+  }
+
+  /**
+   * Pass 1 and assignment; returns the group's molecule count (ids 0..count-1, local to the group). When the
+   * distinct entries of all partitions together do not fit, the partitions are taken in waves instead (see
+   * {@link #assignInWaves}), each wave's runs written before the next.
+   */
   long assign() throws IOException {
-    try (SpillFile.Cursor in = new SpillFile.Cursor(group.file(), settings.deflateBackend())) {
+    try {
+      distinctEntries();
+      assignEntries(0);
+      return molecules;
+    } catch (Overflow e) {
+      return assignInWaves(e.ratio);
+    }
+  }
+
+  /** Pass 1: the distinct entries (of the current wave's partitions) with their counts. */
+  private void distinctEntries() throws IOException {
+    long kept = 0;
+    try (SpillFile.Cursor in = openSpill()) {
       Batch chunk;
       while ((chunk = readChunk(in)) != null) {
         classifier.ensure(chunk.templates());
         for (int t = 0; t < chunk.templates(); t++) {
           if (keep(chunk, t)) {
+            kept++;
             int e = entries.add(key, 0, keyLength);
             if (e == weight.length) {
               weight = Arrays.copyOf(weight, weight.length * 2);
@@ -117,14 +145,132 @@ final class OutOfCoreGroup {
             weight[e]++;
           }
         }
+        if (indexBytes() > limit && waveSize != 1) {
+          throw new Overflow(entries.size() / (double) Math.max(1, kept));
+        }
         checkMemory(indexBytes(), "its distinct UMIs");
       }
     }
-    assignEntries();
+  }
+
+  /** The distinct entries of every partition at once do not fit: the group goes in waves of partitions. */
+  private static final class Overflow extends RuntimeException {
+    /** Distinct entries per kept template seen before the overflow. */
+    final double ratio;
+
+    Overflow(double ratio) {
+      super(null, null, false, false);
+      this.ratio = ratio;
+    }
+  }
+
+  /**
+   * Groups the partitions (library x cell) in waves, in their sort order: a counting pass takes each
+   * partition's templates (and the filter counts), then each wave of partitions whose distinct entries should
+   * fit (estimated from {@code ratio}) gets its own pass 1, assignment and pass 2. Molecule ids run on from
+   * wave to wave exactly as in one pass. A wave that overflows anyway is split in two; a single partition
+   * that does not fit is the one failure left. Costs two reads of the spill file per wave.
+   */
+  private long assignInWaves(double ratio) throws IOException {
+    metrics.accepted = 0;
+    metrics.discardedNonPf = 0;
+    metrics.discardedPoorAlignment = 0;
+    metrics.discardedNsInUmi = 0;
+    metrics.discardedUmisTooShort = 0;
+    entries = new ByteKeyIndex();
+    weight = new int[1024];
+    long[] templates = new long[16];
+    countFilters = true;
+    try (SpillFile.Cursor in = openSpill()) {
+      Batch chunk;
+      while ((chunk = readChunk(in)) != null) {
+        classifier.ensure(chunk.templates());
+        for (int t = 0; t < chunk.templates(); t++) {
+          if (keep(chunk, t)) {
+            int p = BamRecord.i32(key, 0);
+            if (p >= templates.length) {
+              templates = Arrays.copyOf(templates, Math.max(p + 1, templates.length * 2));
+            }
+            templates[p]++;
+          }
+        }
+      }
+    }
+    countFilters = false;
+    int n = partitions.size();
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    int[] sorted = IntSort.sort(order, n, new int[n], this::comparePartitions);
+    java.util.ArrayDeque<int[]> waves = new java.util.ArrayDeque<>(planWaves(sorted, templates, ratio));
+    long base = 0;
+    while (!waves.isEmpty()) {
+      int[] members = waves.poll();
+      waveSize = members.length;
+      wave = new boolean[n];
+      for (int p : members) {
+        wave[p] = true;
+      }
+      try {
+        distinctEntries();
+        assignEntries(base);
+      } catch (Overflow e) {
+        waves.addFirst(Arrays.copyOfRange(members, members.length / 2, members.length));
+        waves.addFirst(Arrays.copyOfRange(members, 0, members.length / 2));
+        entries = new ByteKeyIndex();
+        weight = new int[1024];
+        continue;
+      }
+      base = molecules;
+      wavesRun++;
+      runPass();
+      entries = new ByteKeyIndex();
+      weight = new int[1024];
+      entryMolecule = null;
+      entryB = null;
+    }
+    wave = null;
+    waveSize = 0;
+    wavesDone = true;
     return molecules;
   }
 
-  /** Filters template {@code t} (counting it), and for a kept one builds its entry key; true when kept. */
+  /**
+   * Consecutive partitions (in sort order) whose estimated distinct entries, with the assignment of the
+   * largest, take at most half the limit; a partition too large for that alone is a wave of its own.
+   */
+  private List<int[]> planWaves(int[] sorted, long[] templates, double ratio) {
+    double perEntry = 96; // index slot, key, count, molecule and strand, order arrays
+    double perAssigned = 320; // weighted UMI set and assigner workspace per entry of the largest partition
+    List<int[]> waves = new ArrayList<>();
+    List<Integer> current = new ArrayList<>();
+    double entriesSoFar = 0;
+    double largest = 0;
+    for (int p : sorted) {
+      double estimate = (p < templates.length ? templates[p] : 0) * Math.min(1.0, ratio * 1.25);
+      double cost = (entriesSoFar + estimate) * perEntry + Math.max(largest, estimate) * perAssigned;
+      if (!current.isEmpty() && cost > (limit - chunkBytes()) / 2.0) {
+        waves.add(current.stream().mapToInt(Integer::intValue).toArray());
+        current.clear();
+        entriesSoFar = 0;
+        largest = 0;
+      }
+      current.add(p);
+      entriesSoFar += estimate;
+      largest = Math.max(largest, estimate);
+    }
+    if (!current.isEmpty()) {
+      waves.add(current.stream().mapToInt(Integer::intValue).toArray());
+    }
+    return waves;
+  }
+
+  /**
+   * Filters template {@code t} (counting it when counting), and for a kept one of the current wave builds its
+   * entry key; true when kept. A kept template outside the wave returns false with its partition id at the
+   * start of the key.
+   */
   private boolean keep(Batch b, int t) {
     int category = classifier.classify(b, t);
     int recs = (b.r1()[t] >= 0 ? 1 : 0) + (b.r2()[t] >= 0 ? 1 : 0);
@@ -144,6 +290,10 @@ final class OutOfCoreGroup {
       System.arraycopy(d, classifier.cellOff[t], key, 8, cellLen);
     }
     int partition = partitions.add(key, 0, 8 + Math.max(0, cellLen));
+    if (wave != null && (partition >= wave.length || !wave[partition])) {
+      BamRecord.putI32(key, 0, partition);
+      return false;
+    }
     int umiLen = classifier.umiLen[t];
     ensureKey(5 + umiLen);
     BamRecord.putI32(key, 0, partition);
@@ -187,8 +337,11 @@ final class OutOfCoreGroup {
     return ((bytes + (1 << 20) - 1) >> 20) + " MiB";
   }
 
-  /** Assigns every library x cell x orientation subgroup in the in-memory path's order. */
-  private void assignEntries() {
+  /**
+   * Assigns every library x cell x orientation subgroup (of the wave) in the in-memory path's order, molecule
+   * ids from {@code base} on.
+   */
+  private void assignEntries(long base) {
     int n = entries.size();
     entryMolecule = new int[n];
     entryB = new boolean[n];
@@ -202,7 +355,6 @@ final class OutOfCoreGroup {
     UmiSet umis = new UmiSet();
     Workspace ws = new Workspace();
     Assignment out = new Assignment();
-    long base = 0;
     for (int s = 0; s < n; ) {
       int e = s + 1;
       while (e < n && compareSubgroups(keys, sorted[s], sorted[e]) == 0) {
@@ -219,8 +371,12 @@ final class OutOfCoreGroup {
         umis.add(keys, start + 5, len, (flags & 2) != 0, (flags & 1) != 0, (flags & 4) != 0, weight[id]);
       }
       int m = e - s;
-      checkMemory(indexBytes() + 5L * n + 8L * n + Workspace.estimateBytes(m, m, maxLen)
-          + 2 * umis.retainedBytes() + 10L * m, "assigning its UMIs");
+      long need = indexBytes() + 5L * n + 8L * n + Workspace.estimateBytes(m, m, maxLen) + 2 * umis.retainedBytes()
+          + 10L * m;
+      if (need > limit && waveSize != 1) {
+        throw new Overflow(1.0);
+      }
+      checkMemory(need, "assigning its UMIs");
       try {
         assigner.assign(umis, ws, out);
       } catch (UmiAssignmentException ex) {
@@ -245,32 +401,52 @@ final class OutOfCoreGroup {
     int px = BamRecord.i32(keys, xs);
     int py = BamRecord.i32(keys, ys);
     if (px != py) {
-      byte[] p = partitions.arena();
-      int a = partitions.start(px);
-      int b = partitions.start(py);
-      int c = Integer.compare(BamRecord.i32(p, a), BamRecord.i32(p, b));
-      if (c != 0) {
-        return c;
-      }
-      int la = BamRecord.i32(p, a + 4);
-      int lb = BamRecord.i32(p, b + 4);
-      if (la < 0 || lb < 0) {
-        return Integer.compare(la, lb);
-      }
-      return Arrays.compareUnsigned(p, a + 8, a + 8 + la, p, b + 8, b + 8 + lb);
+      return comparePartitions(px, py);
     }
     return paired ? 0 : Byte.compare(keys[xs + 4], keys[ys + 4]);
   }
 
+  /** Partitions by library, then cell with "none" first, then bytes. */
+  private int comparePartitions(int px, int py) {
+    byte[] p = partitions.arena();
+    int a = partitions.start(px);
+    int b = partitions.start(py);
+    int c = Integer.compare(BamRecord.i32(p, a), BamRecord.i32(p, b));
+    if (c != 0) {
+      return c;
+    }
+    int la = BamRecord.i32(p, a + 4);
+    int lb = BamRecord.i32(p, b + 4);
+    if (la < 0 || lb < 0) {
+      return Integer.compare(la, lb);
+    }
+    return Arrays.compareUnsigned(p, a + 8, a + 8 + la, p, b + 8, b + 8 + lb);
+  }
+
   /**
    * Pass 2: every kept template with its molecule, strand and duplicate score, in sorted runs of bounded
-   * size. Deletes the spill file afterwards.
+   * size (already written wave by wave when the group went in waves). Deletes the spill file afterwards.
    */
   void writeRuns() throws IOException {
+    if (!wavesDone) {
+      runPass();
+    }
+    Files.deleteIfExists(group.file());
+    entries = null;
+    partitions = null;
+    entryMolecule = null;
+    entryB = null;
+    data = new byte[1];
+  }
+
+  /** One pass 2 over the file, for the templates of the current wave (all when there are none). */
+  private void runPass() throws IOException {
     countFilters = false;
-    bestScore = settings.markDuplicates() ? new long[(int) Math.min(Integer.MAX_VALUE - 16, 2 * molecules)] : null;
-    if (bestScore != null) {
-      Arrays.fill(bestScore, Long.MIN_VALUE);
+    if (settings.markDuplicates()) {
+      int families = (int) Math.min(Integer.MAX_VALUE - 16, 2 * molecules);
+      int had = bestScore == null ? 0 : bestScore.length;
+      bestScore = bestScore == null ? new long[families] : Arrays.copyOf(bestScore, families);
+      Arrays.fill(bestScore, had, families, Long.MIN_VALUE);
     }
     long fixed = indexBytes() + 5L * entries.size() + (bestScore == null ? 0 : 8L * bestScore.length);
     long runBytes = settings.spillRunBytes() > 0 ? settings.spillRunBytes()
@@ -280,7 +456,7 @@ final class OutOfCoreGroup {
     int[] offsets = new int[1024];
     int runUsed = 0;
     int runEntries = 0;
-    try (SpillFile.Cursor in = new SpillFile.Cursor(group.file(), settings.deflateBackend())) {
+    try (SpillFile.Cursor in = openSpill()) {
       Batch chunk;
       while ((chunk = readChunk(in)) != null) {
         classifier.ensure(chunk.templates());
@@ -321,12 +497,6 @@ final class OutOfCoreGroup {
     if (runEntries > 0) {
       writeRun(run, offsets, runEntries);
     }
-    Files.deleteIfExists(group.file());
-    entries = null;
-    partitions = null;
-    entryMolecule = null;
-    entryB = null;
-    data = new byte[1];
   }
 
   /**
@@ -577,6 +747,12 @@ final class OutOfCoreGroup {
       return new GroupedBatch(out, used, recordStart, (int) records, templateStart, templates, groupStart,
           templates > 0 ? 1 : 0);
     }
+  }
+
+  /** A new pass over the spill file (a pass left early, by an overflow, leaves no entry behind). */
+  private SpillFile.Cursor openSpill() throws IOException {
+    pending = false;
+    return new SpillFile.Cursor(group.file(), settings.deflateBackend());
   }
 
   /** Reads the next templates of the file into the chunk buffer, viewed as a one-group batch; null at the end. */

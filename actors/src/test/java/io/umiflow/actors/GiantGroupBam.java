@@ -24,6 +24,11 @@ final class GiantGroupBam {
   private GiantGroupBam() {}
 
   static Path write(Path out, String compat, int copies, int tail, long seed) throws IOException {
+    return write(out, compat, copies, tail, seed, 0);
+  }
+
+  /** As above, the copies spread over {@code cells} cell barcodes (CB tags) when that is positive. */
+  static Path write(Path out, String compat, int copies, int tail, long seed, int cells) throws IOException {
     Path in = JobRunner.shared(compat);
     List<byte[]> records = JobRunner.records(in);
     // templates: runs of one name, with the key of their primary records
@@ -89,6 +94,9 @@ final class GiantGroupBam {
             }
           }
           System.arraycopy(umi, 0, copy, tag + 1, Math.min(len, umi.length));
+          if (cells > 0) {
+            copy = withTag(copy, "CB", String.format(java.util.Locale.ROOT, "CELL%04d-1", c % cells));
+          }
           o.write(copy);
         }
       }
@@ -113,6 +121,18 @@ final class GiantGroupBam {
       }
     }
     return primaries == 2;
+  }
+
+  /** The record with a string tag appended. */
+  private static byte[] withTag(byte[] rec, String tag, String value) {
+    byte[] v = value.getBytes(StandardCharsets.US_ASCII);
+    byte[] out = Arrays.copyOf(rec, rec.length + 3 + v.length + 1);
+    out[rec.length] = (byte) tag.charAt(0);
+    out[rec.length + 1] = (byte) tag.charAt(1);
+    out[rec.length + 2] = 'Z';
+    System.arraycopy(v, 0, out, rec.length + 3, v.length);
+    BamRecord.putI32(out, 0, out.length - 4);
+    return out;
   }
 
   /** The record with another read name (and its lengths fixed accordingly). */

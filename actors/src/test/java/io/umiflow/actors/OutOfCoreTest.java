@@ -183,4 +183,69 @@ class OutOfCoreTest {
     assertEquals(memory.molecules(), spilled.molecules());
     assertArrayEquals(JobRunner.decompressed(tmp.resolve("m.bam")), JobRunner.decompressed(tmp.resolve("s.bam")));
   }
+
+  /** Groups {@code file} out of core within {@code limit}; returns the group and its merged output. */
+  private record Grouped(OutOfCoreGroup group, byte[] output) {}
+
+  private Grouped outOfCore(Path file, SpilledGroup spilled, GroupSettings s, io.umiflow.codec.BamHeader header,
+                            long limit, String name) throws IOException {
+    Path copy = Files.copy(file, tmp.resolve(name + ".bgzf"));
+    SpillFolder folder = new SpillFolder(Files.createDirectory(tmp.resolve(name)));
+    OutOfCoreGroup g = new OutOfCoreGroup(new SpilledGroup(0, copy, spilled.templates(), spilled.records(),
+        spilled.recordBytes(), "test", limit), s, new TemplateClassifier(s, header),
+        io.umiflow.assign.UmiAssigner.create(s.strategy(), s.edits(), 0), limit, folder, "test");
+    g.assign();
+    g.writeRuns();
+    Path out = g.merge(0, limit);
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    Files.copy(out, bytes);
+    bytes.write(io.umiflow.codec.Bgzf.eofBlock());
+    folder.deleteAll();
+    try (io.umiflow.codec.BgzfInputStream in = new io.umiflow.codec.BgzfInputStream(
+        new java.io.ByteArrayInputStream(bytes.toByteArray()), name)) {
+      return new Grouped(g, in.readAllBytes());
+    }
+  }
+
+  /**
+   * A giant group spread over 12 cells whose distinct UMIs do not fit the limit all at once is grouped in
+   * waves of partitions, with the output, molecules, families and filter counts of a single pass.
+   */
+  @Test
+  void partitionsTooManyForOnePass_groupedInWaves_sameAsOnePass() throws Exception {
+    Path in = GiantGroupBam.write(tmp.resolve("cells.bam"), "single.tc.bam", 24_000, 0, 11, 12);
+    Batch b = ProcessorTest.batch(in, Integer.MAX_VALUE, 0);
+    Path file = tmp.resolve("group.bgzf");
+    GroupSettings s = GroupSettings.builder().input(in.toString()).output(tmp.resolve("x.bam").toString())
+        .strategy(Strategy.ADJACENCY).threads(1).markDuplicates(true).progressMillis(0).build();
+    long records = 0;
+    long bytes = 0;
+    int templates = 0;
+    try (SpillFile.Appender a = new SpillFile.Appender(file, s.deflateBackend())) {
+      for (int t = 0; t < b.templates(); t++) {
+        int first = b.r1()[t] >= 0 ? b.r1()[t] : b.r2()[t];
+        if (!BamRecord.readName(b.data(), first).startsWith("giant:")) {
+          continue; // the giant group only: its 12 cells are 12 partitions of ~2,000 templates
+        }
+        a.append(b.data(), b.r1()[t], b.r2()[t], b.r1Earlier()[t], b.recordNumber()[t], -1, false, 0);
+        records += (b.r1()[t] >= 0 ? 1 : 0) + (b.r2()[t] >= 0 ? 1 : 0);
+        templates++;
+      }
+      bytes = a.recordBytes();
+    }
+    SpilledGroup spilled = new SpilledGroup(0, file, templates, records, bytes, "test", 0);
+    BamHeader header = BamHeader.of(htsjdk.samtools.SamReaderFactory.makeDefault().getFileHeader(in));
+    Grouped one = outOfCore(file, spilled, s, header, 64L << 20, "one");
+    Grouped waves = outOfCore(file, spilled, s, header, 1536L << 10, "waves");
+    assertEquals(0, one.group().waves());
+    assertTrue(waves.group().waves() >= 3, "waves: " + waves.group().waves());
+    assertArrayEquals(one.output(), waves.output());
+    BatchMetrics m1 = one.group().metrics();
+    BatchMetrics m2 = waves.group().metrics();
+    assertEquals(m1.molecules, m2.molecules);
+    assertEquals(m1.families, m2.families);
+    assertEquals(m1.accepted, m2.accepted);
+    assertEquals(m1.discardedNsInUmi + m1.discardedPoorAlignment + m1.discardedNonPf,
+        m2.discardedNsInUmi + m2.discardedPoorAlignment + m2.discardedNonPf);
+  }
 }

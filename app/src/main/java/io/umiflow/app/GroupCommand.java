@@ -52,7 +52,10 @@ import picocli.CommandLine.Option;
         "",
         "Memory: --memory is a ceiling for the whole process. The launcher gives the JVM a heap that leaves room "
             + "for everything outside it; 45%% of the heap is the byte budget that every read-holding step draws "
-            + "credits from. Output is written under a temporary name and renamed when complete.",
+            + "credits from before it allocates. Lack of memory slows a run (waiting, grouping giant position "
+            + "groups out of core); the one failure is a single library x cell partition whose distinct UMIs "
+            + "cannot fit, which names the --memory that would do. Output is written under a temporary name and "
+            + "renamed when complete.",
         ""},
     footer = {"", "Exit status: 0 on success, 1 when the run failed (the message names file, record and cause), "
         + "2 for bad options."})
@@ -130,10 +133,9 @@ final class GroupCommand implements Callable<Integer> {
   String tmpDir;
 
   @Option(names = "--spill-threshold", paramLabel = "SIZE",
-      description = "Group position groups whose records exceed SIZE out of core, through --tmp-dir "
-          + "(default: a third of the memory budget for groups in flight; groups with more templates than a "
-          + "worker can assign in memory spill too). Lower it to bound memory further; the output is the same "
-          + "either way.")
+      description = "Also group position groups whose records exceed SIZE out of core, through --tmp-dir "
+          + "(default: none; a group spills anyway when its batch would need more than the memory reserved for "
+          + "the head of the output, about 40%% of the budget). The output is the same either way.")
   String spillThreshold;
 
   @Option(names = "--deflater", defaultValue = "auto", paramLabel = "NAME",
