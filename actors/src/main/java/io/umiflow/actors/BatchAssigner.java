@@ -12,14 +12,16 @@ import io.umiflow.codec.BamRecord;
 import java.util.Arrays;
 
 /**
- * Assigns the molecules of one batch, in two steps so that a worker can take memory credits in between:
- * {@link #classify} filters templates (fgbio's rules and counts) and partitions each position group by
- * library and cell barcode, and reports what assignment will need exactly; {@link #assign} then assigns each
- * partition with the strategy, orders the templates for output (molecule, /A before /B, read name) and marks
- * duplicates. No Akka types; one per worker, its scratch reused from batch to batch.
+ * Assigns the molecules of one batch, position group by position group, so that a worker can take memory
+ * credits before any allocation: {@link #start} sizes the batch and says what it needs at most;
+ * {@link #assignWithin} then, for each group, filters its templates (fgbio's rules and counts), partitions
+ * them by library and cell barcode, assigns each partition with the strategy, orders the templates for
+ * output (molecule, /A before /B, read name) and marks duplicates, stopping before a group that needs more
+ * than the credit it is given. No Akka types; one per worker, its scratch reused from batch to batch.
  *
  * <p>Memory: the scratch grows to the largest batch and partition seen; {@link #retainedBytes()} reports it
- * and {@link #release()} gives it back. Bounded by {@link MemoryPlan#processingNeed} from empty.
+ * and {@link #release()} gives it back. Bounded by {@link MemoryPlan#processingNeed} from empty; the
+ * per-template results ({@link Result}) are the batch's own, {@link MemoryPlan#assignedBytes}.
  */
 final class BatchAssigner {
   private final GroupSettings settings;
@@ -31,15 +33,26 @@ final class BatchAssigner {
   private final TemplateClassifier classifier;
 
   // scratch, indexed by position among the batch's kept templates
-  private int[] kept = new int[64];
+  private int[] keptTemplates = new int[64];
   private int[] scratch = new int[64];
   private long[] sortKeys = new long[64];
 
-  // the batch between classify and assign
+  // the batch being assigned: its results, and where the work stands
   private Batch batch;
   private BatchMetrics metrics;
-  /** Kept templates of group g lie at {@code kept[keptStart[g]..keptStart[g+1])}, sorted by partition. */
-  private int[] keptStart = new int[2];
+  private int[] order;
+  private int[] molecule;
+  private boolean[] bStrand;
+  private boolean[] duplicate;
+  private int[] groupEnd;
+  private int keptGroups;
+  /** The next group; its kept templates start at {@code groupFrom} and end at {@code kept} once it is ready. */
+  private int group;
+  private int kept;
+  private int groupFrom;
+  private boolean groupReady;
+  private long groupNeed;
+  private long base;
 
   /** A batch whose molecules are assigned: see {@link Processor.Assigned}. */
   record Result(int[] order, int keptCount, int[] groupEnd, int keptGroups, int[] molecule, boolean[] bStrand,
@@ -63,101 +76,138 @@ final class BatchAssigner {
   }
 
   /**
-   * Filters and partitions {@code b}'s templates (counting the filtered ones); returns the bytes of scratch
-   * {@link #assign} will need at most, counted from empty ({@link MemoryPlan#processingNeed}).
+   * Starts on {@code b}: sizes the per-template arrays; returns the bytes of scratch the batch needs at most,
+   * counted from empty, when its UMIs are no longer than the grouper's bound
+   * ({@link MemoryPlan#processingNeed}).
    */
-  long classify(Batch b) {
+  long start(Batch b) {
     batch = b;
     metrics = new BatchMetrics();
     int n = b.templates();
     ensureScratch(n);
-    if (keptStart.length < b.groups() + 1) {
-      keptStart = new int[Math.max(b.groups() + 1, 2 * keptStart.length)];
-    }
+    order = new int[n];
+    molecule = new int[n];
+    bStrand = new boolean[n];
+    duplicate = settings.markDuplicates() ? new boolean[n] : null;
+    groupEnd = new int[b.groups()];
+    keptGroups = 0;
+    group = 0;
+    kept = 0;
+    base = 0;
+    groupReady = false;
+    return MemoryPlan.processingNeed(n, b.largestGroup(), b.umiLengthBound());
+  }
+
+  /**
+   * Filters, partitions and assigns the batch's position groups one after the other while each fits in
+   * {@code credit} bytes of scratch. Returns 0 when the batch is done, else the scratch the next group needs
+   * (its UMIs are longer than the grouper assumed): call again once that much is covered. Each group's
+   * templates are read once, for filtering and assignment together.
+   */
+  long assignWithin(long credit) {
+    Batch b = batch;
     byte[] d = b.data();
-    int k = 0;
-    int largestPartition = 0;
-    int longestUmi = 0;
-    for (int g = 0; g < b.groups(); g++) {
-      keptStart[g] = k;
-      for (int t = b.groupStart()[g]; t < b.groupStart()[g + 1]; t++) {
-        int category = classifier.classify(b, t);
-        int recs = (b.r1()[t] >= 0 ? 1 : 0) + (b.r2()[t] >= 0 ? 1 : 0);
-        if (category == TemplateClassifier.KEEP) {
-          kept[k++] = t;
-          longestUmi = Math.max(longestUmi, classifier.umiLen[t]);
+    while (group < b.groups()) {
+      if (!groupReady) {
+        groupFrom = kept;
+        int longestUmi = 0;
+        for (int t = b.groupStart()[group]; t < b.groupStart()[group + 1]; t++) {
+          int category = classifier.classify(b, t);
+          if (category == TemplateClassifier.KEEP) {
+            this.keptTemplates[kept++] = t;
+            longestUmi = Math.max(longestUmi, classifier.umiLen[t]);
+          }
+          metrics.count(category, (b.r1()[t] >= 0 ? 1 : 0) + (b.r2()[t] >= 0 ? 1 : 0));
         }
-        metrics.count(category, recs);
+        int largestPartition = 0;
+        if (!onePartition(groupFrom, kept)) {
+          IntSort.sortRange(keptTemplates, groupFrom, kept, scratch, (x, y) -> classifier.comparePartition(d, x, y));
+          for (int s = groupFrom; s < kept; ) {
+            int e = partitionEnd(s, kept);
+            largestPartition = Math.max(largestPartition, e - s);
+            s = e;
+          }
+        } else {
+          largestPartition = kept - groupFrom;
+        }
+        groupNeed = MemoryPlan.processingNeed(b.templates(), largestPartition, longestUmi);
+        groupReady = true;
       }
-      IntSort.sortRange(kept, keptStart[g], k, scratch, (x, y) -> classifier.comparePartition(d, x, y));
-      for (int s = keptStart[g]; s < k; ) {
-        int e = partitionEnd(s, k);
-        largestPartition = Math.max(largestPartition, e - s);
-        s = e;
+      if (groupNeed > credit) {
+        return groupNeed;
+      }
+      assignGroup(groupFrom, kept);
+      groupReady = false;
+      group++;
+    }
+    return 0;
+  }
+
+  /** True when {@code keptTemplates[from..to)} share one library and cell (the usual case: nothing to sort). */
+  private boolean onePartition(int from, int to) {
+    byte[] d = batch.data();
+    for (int i = from + 1; i < to; i++) {
+      if (classifier.comparePartition(d, keptTemplates[from], keptTemplates[i]) != 0) {
+        return false;
       }
     }
-    keptStart[b.groups()] = k;
-    return MemoryPlan.processingNeed(n, largestPartition, longestUmi);
+    return true;
   }
 
   private int partitionEnd(int s, int end) {
     byte[] d = batch.data();
     int e = s + 1;
-    while (e < end && classifier.comparePartition(d, kept[s], kept[e]) == 0) {
+    while (e < end && classifier.comparePartition(d, keptTemplates[s], keptTemplates[e]) == 0) {
       e++;
     }
     return e;
   }
 
-  /** Assigns the batch {@link #classify} prepared. */
-  Result assign() {
-    Batch b = batch;
-    int n = b.templates();
-    int[] order = new int[keptStart[b.groups()]];
-    int[] molecule = new int[n];
-    boolean[] bStrand = new boolean[n];
-    boolean[] duplicate = settings.markDuplicates() ? new boolean[n] : null;
-    int[] groupEnd = new int[b.groups()];
-    int keptGroups = 0;
-    long base = 0;
-    for (int g = 0; g < b.groups(); g++) {
-      int from = keptStart[g];
-      int to = keptStart[g + 1];
-      if (from == to) {
-        continue;
-      }
-      for (int s = from; s < to; ) {
-        int e = partitionEnd(s, to);
-        base += assignPartition(s, e, base, molecule, bStrand);
-        s = e;
-      }
-      // output order: molecule, then /A before /B, then read name. A primitive sort on (molecule, strand,
-      // template) first; names are compared only inside each family, where they differ.
-      outputOrder(from, to, molecule, bStrand, order);
-      for (int s = from; s < to; ) {
-        int e = s + 1;
-        while (e < to && molecule[order[e]] == molecule[order[s]] && bStrand[order[e]] == bStrand[order[s]]) {
-          e++;
-        }
-        metrics.addFamily(e - s);
-        if (duplicate != null) {
-          markDuplicates(order, s, e, duplicate);
-        }
-        s = e;
-      }
-      groupEnd[keptGroups++] = to;
+  /** Assigns, orders and marks one group's kept templates {@code keptTemplates[from..to)}. */
+  private void assignGroup(int from, int to) {
+    if (from == to) {
+      return;
     }
-    metrics.molecules = base;
-    BatchMetrics m = metrics;
-    batch = null;
-    metrics = null;
-    return new Result(order, keptStart[b.groups()], groupEnd, keptGroups, molecule, bStrand, duplicate, m);
+    for (int s = from; s < to; ) {
+      int e = partitionEnd(s, to);
+      base += assignPartition(s, e, base, molecule, bStrand);
+      s = e;
+    }
+    // output order: molecule, then /A before /B, then read name. A primitive sort on (molecule, strand,
+    // template) first; names are compared only inside each family, where they differ.
+    outputOrder(from, to, molecule, bStrand, order);
+    for (int s = from; s < to; ) {
+      int e = s + 1;
+      while (e < to && molecule[order[e]] == molecule[order[s]] && bStrand[order[e]] == bStrand[order[s]]) {
+        e++;
+      }
+      metrics.addFamily(e - s);
+      if (duplicate != null) {
+        markDuplicates(order, s, e, duplicate);
+      }
+      s = e;
+    }
+    groupEnd[keptGroups++] = to;
   }
 
-  /** Writes {@code kept[from..to)} into {@code order[from..to)} by molecule, strand (/A first) and read name. */
+  /** The assigned batch, once {@link #assignWithin} has returned 0. */
+  Result result() {
+    metrics.molecules = base;
+    Result r = new Result(order, kept, groupEnd, keptGroups, molecule, bStrand, duplicate, metrics);
+    batch = null;
+    metrics = null;
+    order = null;
+    molecule = null;
+    bStrand = null;
+    duplicate = null;
+    groupEnd = null;
+    return r;
+  }
+
+  /** Writes {@code keptTemplates[from..to)} into {@code order[from..to)} by molecule, strand (/A first) and read name. */
   private void outputOrder(int from, int to, int[] molecule, boolean[] bStrand, int[] order) {
     for (int i = from; i < to; i++) {
-      int t = kept[i];
+      int t = keptTemplates[i];
       sortKeys[i] = ((long) molecule[t] << 32) | (bStrand[t] ? 1L << 31 : 0) | t;
     }
     Arrays.sort(sortKeys, from, to);
@@ -196,9 +246,9 @@ final class BatchAssigner {
   }
 
   private void ensureScratch(int n) {
-    if (kept.length < n) {
-      int cap = Math.max(n, kept.length * 2);
-      kept = new int[cap];
+    if (keptTemplates.length < n) {
+      int cap = Math.max(n, keptTemplates.length * 2);
+      keptTemplates = new int[cap];
       scratch = new int[cap];
       sortKeys = new long[cap];
     }
@@ -209,13 +259,13 @@ final class BatchAssigner {
     return b.r1()[t] >= 0 ? b.r1()[t] : b.r2()[t];
   }
 
-  /** Assigns one library x cell partition {@code kept[s..e)}; returns its molecule count. */
+  /** Assigns one library x cell partition {@code keptTemplates[s..e)}; returns its molecule count. */
   private int assignPartition(int s, int e, long base, int[] molecule, boolean[] bStrand) {
     Batch b = batch;
     byte[] d = b.data();
     umis.clear();
     for (int i = s; i < e; i++) {
-      int t = kept[i];
+      int t = keptTemplates[i];
       int r1 = b.r1()[t];
       int r2 = b.r2()[t];
       boolean r1Reverse = r1 >= 0 && (BamRecord.flag(d, r1) & BamRecord.FLAG_REVERSE) != 0;
@@ -225,12 +275,12 @@ final class BatchAssigner {
     try {
       assigner.assign(umis, ws, assignment);
     } catch (UmiAssignmentException ex) {
-      int t = kept[s + ex.template()];
+      int t = keptTemplates[s + ex.template()];
       throw new JobFailure(source + ": record " + b.recordNumber()[t] + " (read " + BamRecord.readName(d, first(b, t))
           + "): " + ex.getMessage());
     }
     for (int i = s; i < e; i++) {
-      int t = kept[i];
+      int t = keptTemplates[i];
       molecule[t] = (int) (base + assignment.molecule(i - s));
       bStrand[t] = assignment.bStrand(i - s);
     }
@@ -262,7 +312,7 @@ final class BatchAssigner {
   /** Bytes of scratch held now. */
   long retainedBytes() {
     return ws.retainedBytes() + umis.retainedBytes() + assignment.retainedBytes() + classifier.retainedBytes()
-        + 16L * kept.length + 4L * keptStart.length;
+        + 16L * keptTemplates.length;
   }
 
   /** Gives back all scratch (after a batch that grew it past what a worker keeps). */
@@ -271,10 +321,9 @@ final class BatchAssigner {
     umis.release();
     assignment.release();
     classifier.release();
-    kept = new int[64];
+    keptTemplates = new int[64];
     scratch = new int[64];
     sortKeys = new long[64];
-    keptStart = new int[2];
   }
 
   /** The paired strategy appends /A or /B to ids. */

@@ -14,8 +14,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * acquired credits for it while in use, by the pool while idle. {@link #take} is called with the caller's
  * credit for {@link #charge(int)} bytes already acquired; when it hands out an idle array, the pool's own
  * credit for it is released. {@link #give} moves the caller's credit to the pool, or releases it when the
- * array is not kept. Idle arrays are reclaimable: any request on the account that would otherwise wait
- * drops them first, and none is kept while a request waits.
+ * array is not kept. Idle arrays are reclaimable: a request on the account that would otherwise wait drops
+ * as many as it lacks first (the rest stay for reuse), and none is kept while a request waits.
  *
  * <p>Safe to share between threads.
  */
@@ -71,15 +71,14 @@ final class ByteArrayPool implements MemoryLedger.Reclaimable {
     }
     free.offer(b);
     if (account.hasWaiters()) {
-      reclaim(); // after the offer: a request queued before it is served here, one queued after reclaims itself
+      reclaim(size); // after the offer: a request queued before it is served here, one queued after reclaims itself
     }
   }
 
   @Override
-  public long reclaim() {
+  public long reclaim(long bytes) {
     long freed = 0;
-    byte[] b;
-    while ((b = free.poll()) != null) {
+    while (freed < bytes && free.poll() != null) {
       account.release(size);
       freed += size;
     }

@@ -327,17 +327,16 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
       current = c;
       currentOffset = 0;
     }
-    RecordSplitter.Scan scan = splitter.scan(current.data(), currentOffset,
-        Math.min(plan.sliceBytes(), current.length() - currentOffset), plan.sliceRecords());
-    int len = scan.length();
-    if (projectedNeed(len, scan) > plan.itemLimit() && makeRoom(scan)) {
+    int len = Math.min(plan.sliceBytes(), current.length() - currentOffset);
+    int maxRecords = plan.sliceRecords();
+    int carryBound = splitter.carryCapacityBound(current.data(), currentOffset, len);
+    if (projectedNeed(len, maxRecords, carryBound) > plan.itemLimit() && makeRoom(carryBound)) {
       return true; // a cut or a spill comes first; the slice is tried again after it
     }
-    if (!reserveFor(len, scan)) {
+    if (!reserveFor(len, maxRecords, carryBound)) {
       return false;
     }
-    splitter.feed(current.data(), currentOffset, len, this::onRecord);
-    currentOffset += len;
+    currentOffset += splitter.feed(current.data(), currentOffset, len, maxRecords, this::onRecord);
     if (currentOffset == current.length()) {
       if (current.recycle() != null) {
         current.recycle().give(current.data()); // every record it held has been copied out
@@ -358,17 +357,17 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   }
 
   /**
-   * What the open batch would need as an item once a slice of {@code len} bytes with {@code scan}'s records
-   * is in: every template of the slice joining the open group, at the UMI length bound of the groups.
+   * What the open batch would need as an item once a slice of {@code len} bytes and at most
+   * {@code maxRecords} records is in: every template of the slice joining the open group, at the UMI length
+   * bound of the groups; the splitter's carry at {@code carryBound}.
    */
-  private long projectedNeed(int len, RecordSplitter.Scan scan) {
-    long openGroup = openGroupTemplates() + scan.records();
+  private long projectedNeed(int len, int maxRecords, int carryBound) {
+    long openGroup = openGroupTemplates() + maxRecords;
     long largest = Math.max(closedMaxGroup, openGroup);
     int umi = umiBound(largest, Math.max(closedUmiBound, openGroup >= MemoryPlan.MEASURED_GROUP_TEMPLATES
         ? Math.max(openUmiLength, 1) : 0));
-    return plan.batchNeed(dataLen + len + splitter.carriedBytes(), templates + scan.records(),
-        records + scan.records(), largest, umi, Math.max(maxRecord, scan.maxRecord()), recordsOut)
-        + 2L * Math.max(splitter.carryCapacity(), scan.carryCapacity());
+    return plan.batchNeed(dataLen + len + splitter.carriedBytes(), templates + maxRecords, records + maxRecords,
+        largest, umi, maxRecord, recordsOut) + 2L * Math.max(splitter.carryCapacity(), carryBound);
   }
 
   /** The UMI length to assume for a batch whose largest group has {@code largest} templates. */
@@ -380,7 +379,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
    * The next slice would make the open batch too large for one item: cuts the closed groups, or sends the
    * open group to disk. False when neither is possible (the open batch holds no complete template).
    */
-  private boolean makeRoom(RecordSplitter.Scan scan) throws IOException {
+  private boolean makeRoom(int carryBound) throws IOException {
     if (groups > 1 || (spill != null && groups > 0)) {
       cutPending = true;
       return true;
@@ -389,32 +388,33 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
       startSpill();
       return true;
     }
-    long one = projectedNeed(0, new RecordSplitter.Scan(0, 1, scan.maxRecord(), scan.carryCapacity()));
+    long one = projectedNeed(0, 1, carryBound);
     if (templates == 0 && one > plan.itemLimit()) {
       long budget = MemoryPlan.smallestBudget(one, settings.threads(), settings.memoryTuning(), MemoryPlan::itemLimit);
-      throw new JobFailure(source + ": record " + (splitter.records() + 1) + " is "
-          + (Math.max(scan.maxRecord(), scan.carryCapacity()) >> 20) + " MiB, more than a memory budget of "
-          + (plan.budget() >> 20) + " MiB can hold; one of " + (budget >> 20) + " MiB would", budget);
+      throw new JobFailure(source + ": record " + (splitter.records() + 1) + " is " + (carryBound >> 20)
+          + " MiB, more than a memory budget of " + (plan.budget() >> 20) + " MiB can hold; one of "
+          + (budget >> 20) + " MiB would", budget);
     }
     return false;
   }
 
   /**
-   * Takes the credits a slice may need (the arrays grown so that parsing it never allocates, old and new
-   * copies both, and the splitter's carry buffer grown likewise), then grows the arrays and gives back the
-   * old copies' credits. False when waiting for credits.
+   * Takes the credits a slice of {@code len} bytes and at most {@code maxRecords} records may need (the arrays
+   * grown so that parsing it never allocates, old and new copies both, and the splitter's carry buffer grown
+   * likewise to {@code carryBound}), then grows the arrays and gives back the old copies' credits. False when
+   * waiting for credits.
    */
-  private boolean reserveFor(int len, RecordSplitter.Scan scan) {
+  private boolean reserveFor(int len, int maxRecords, int carryBound) {
     int needData = dataLen + len + splitter.carriedBytes();
     // a template (and group) completes per record at most, plus the one being assembled at the end of input
-    int needTemplates = templates + scan.records() + 1;
-    int needGroups = groups + scan.records() + 2;
+    int needTemplates = templates + maxRecords + 1;
+    int needGroups = groups + maxRecords + 2;
     int dataCap = data.length >= needData ? data.length : grow(data.length, needData);
     int tplCap = r1.length >= needTemplates ? r1.length : grow(r1.length, needTemplates);
     int groupCap = groupStart.length >= needGroups ? groupStart.length : grow(groupStart.length, needGroups);
     long grown = (dataCap != data.length ? batchBuffers.charge(dataCap) : 0)
         + (tplCap != r1.length ? 17L * tplCap : 0) + (groupCap != groupStart.length ? 4L * groupCap : 0);
-    long carryGrowth = scan.carryCapacity() > splitter.carryCapacity() ? scan.carryCapacity() : 0;
+    long carryGrowth = carryBound > splitter.carryCapacity() ? carryBound : 0;
     if (!holdAtLeast(arraysCredit() + grown + carryGrowth, openSeq)) {
       return false;
     }

@@ -114,8 +114,8 @@ public final class MemoryLedger {
 
   /** Something that holds credits it can give back at once on request (idle pooled arrays). */
   interface Reclaimable {
-    /** Drops what is idle and releases its credits; returns the bytes released. */
-    long reclaim();
+    /** Drops idle holdings until at least {@code bytes} are released (or none is left); returns the bytes released. */
+    long reclaim(long bytes);
   }
 
   /** Priority of holders that serve no particular item: they never use the head's reserve. */
@@ -219,7 +219,7 @@ public final class MemoryLedger {
       if (tryTake(priority, bytes)) {
         return true;
       }
-      return reclaim() > 0 && tryTake(priority, bytes);
+      return reclaim(shortfall(priority, bytes)) > 0 && tryTake(priority, bytes);
     }
 
     /** {@link #tryAcquire(long, long)} for a holder that serves no particular item. */
@@ -238,7 +238,7 @@ public final class MemoryLedger {
       if (bytes > capacity) {
         throw new IllegalStateException(name + " needs " + bytes + " bytes, more than its whole capacity " + capacity);
       }
-      if (tryTake(priority, bytes) || (reclaim() > 0 && tryTake(priority, bytes))) {
+      if (tryTake(priority, bytes) || (reclaim(shortfall(priority, bytes)) > 0 && tryTake(priority, bytes))) {
         return true;
       }
       synchronized (MemoryLedger.this) {
@@ -249,7 +249,7 @@ public final class MemoryLedger {
       }
       // an array given to a pool between the reclaim above and the queueing is reclaimed here: pools check
       // for waiters after keeping an array, so one of the two always sees the other
-      reclaim();
+      reclaim(shortfall(priority, bytes));
       return false;
     }
 
@@ -295,8 +295,18 @@ public final class MemoryLedger {
       return false;
     }
 
-    /** Asks the reclaimables to give back what they hold idle (outside the lock: they call release). */
-    private long reclaim() {
+    /** Bytes missing for a request of {@code bytes} at {@code priority} to fit now (at least 1). */
+    private long shortfall(long priority, long bytes) {
+      synchronized (MemoryLedger.this) {
+        return Math.max(1, held + bytes - (priority <= head ? capacity : capacity - reserve));
+      }
+    }
+
+    /**
+     * Asks the reclaimables to give back idle holdings worth {@code bytes} (outside the lock: they call
+     * release); returns what they released.
+     */
+    private long reclaim(long bytes) {
       List<Reclaimable> rs;
       synchronized (MemoryLedger.this) {
         if (reclaimables.isEmpty()) {
@@ -306,7 +316,10 @@ public final class MemoryLedger {
       }
       long freed = 0;
       for (Reclaimable r : rs) {
-        freed += r.reclaim();
+        if (freed >= bytes) {
+          break;
+        }
+        freed += r.reclaim(bytes - freed);
       }
       return freed;
     }

@@ -100,7 +100,6 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private final ArrayDeque<Command> queue = new ArrayDeque<>();
   private Process current;
   private int stage;
-  private long exactNeed;
   /** Flow credits held for the batch being assigned (including a request not yet granted). */
   private long workHeld;
   private boolean waiting;
@@ -200,24 +199,31 @@ final class Processor extends AbstractBehavior<Processor.Command> {
   private boolean advance() {
     Batch b = current.batch();
     if (stage == 0) {
-      // the bound the grouper sized the batch with, so classifying allocates only within credits
-      long bound = MemoryPlan.processingNeed(b.templates(), b.largestGroup(), b.umiLengthBound());
+      // the bound the grouper sized the batch with, taken before anything is allocated
+      long bound = assigner.start(b);
+      stage = 1;
       if (!ensureCredit(bound, b.seq())) {
         return false;
       }
-      exactNeed = assigner.classify(b);
-      stage = 1;
     }
-    if (!ensureCredit(exactNeed, b.seq())) {
-      return false;
+    long more;
+    while ((more = assigner.assignWithin(covered())) > 0) {
+      if (!ensureCredit(more, b.seq())) {
+        return false; // a group's UMIs are longer than the grouper assumed: more credit first
+      }
     }
-    BatchAssigner.Result r = assigner.assign();
+    BatchAssigner.Result r = assigner.result();
     Assigned a = new Assigned(b, current.grouper(), current.peers(), r.order(), r.keptCount(), r.groupEnd(),
         r.keptGroups(), r.molecule(), r.bStrand(), r.duplicate(), r.metrics());
     pending.put(b.seq(), a);
     writer.tell(new Writer.Counted(b.seq(), a.metrics().molecules, getContext().getSelf()));
     finishWork();
     return true;
+  }
+
+  /** The scratch the current batch may use now: the flow credits taken for it, or the worker's keep. */
+  private long covered() {
+    return Math.max(workHeld, plan.workerKeep());
   }
 
   /**

@@ -41,69 +41,27 @@ public final class RecordSplitter {
   }
 
   /**
-   * What feeding {@code b[off..off+len)} would do, without doing it: how many records it would emit, the
-   * largest of them, and the carry buffer's largest length during the feed. Lets a caller take memory
-   * credits before it feeds. A malformed length ends the scan (the feed reports it).
-   *
-   * @param length        bytes to feed: all that were scanned, or fewer when the scan stopped at a record limit
-   * @param records       records the feed emits at most
-   * @param maxRecord     bytes of the largest of them
-   * @param carryCapacity the carry buffer's length at most during the feed
+   * The carry buffer's largest length while feeding {@code b[off..off+len)}: a record begun in an earlier
+   * feed grows it to that record's length once its header is known, and the bytes left at the end grow it to
+   * at most {@code len}. Constant time, so a caller can take memory credits before it feeds.
    */
-  public record Scan(int length, int records, int maxRecord, int carryCapacity) {}
-
-  /**
-   * See {@link Scan}: what feeding at most {@code len} bytes from {@code off} does, stopping after
-   * {@code maxRecords} records (at least one record's bytes are always included).
-   */
-  public Scan scan(byte[] b, int off, int len, int maxRecords) {
-    int p = off;
-    int end = off + len;
-    int n = 0;
-    int max = 0;
+  public int carryCapacityBound(byte[] b, int off, int len) {
     int cap = carry.length;
-    if (carried > 0) {
-      int have = carried;
+    if (carried > 0 && carried + len >= 4) {
       int total;
-      if (have < 4) {
-        if (have + (end - p) < 4) {
-          return new Scan(len, 0, 0, cap);
-        }
-        byte[] header = new byte[4];
-        System.arraycopy(carry, 0, header, 0, have);
-        System.arraycopy(b, p, header, have, 4 - have);
-        total = BamRecord.i32(header, 0) + 4;
-      } else {
+      if (carried >= 4) {
         total = BamRecord.i32(carry, 0) + 4;
+      } else {
+        byte[] header = new byte[4];
+        System.arraycopy(carry, 0, header, 0, carried);
+        System.arraycopy(b, off, header, carried, 4 - carried);
+        total = BamRecord.i32(header, 0) + 4;
       }
-      if (total < BamRecord.FIXED_SIZE + 4 || total > MAX_RECORD + 4) {
-        return new Scan(len, 0, 0, cap);
+      if (total >= BamRecord.FIXED_SIZE + 4 && total <= MAX_RECORD + 4) {
+        cap = grown(cap, total);
       }
-      cap = grown(cap, total);
-      int rest = total - have;
-      if (end - p < rest) {
-        return new Scan(len, 0, 0, cap);
-      }
-      p += rest;
-      n = 1;
-      max = total;
     }
-    while (end - p >= 4 && n < Math.max(1, maxRecords)) {
-      int total = BamRecord.i32(b, p) + 4;
-      if (total < BamRecord.FIXED_SIZE + 4 || total > MAX_RECORD + 4 || end - p < total) {
-        break;
-      }
-      n++;
-      max = Math.max(max, total);
-      p += total;
-    }
-    if (n >= Math.max(1, maxRecords) && p < end) {
-      return new Scan(p - off, n, max, cap); // stops at a record boundary: nothing more is carried
-    }
-    if (p < end) {
-      cap = Math.max(cap, grown(carried > 0 && n > 0 && cap > (1 << 20) ? 1024 : cap, end - p));
-    }
-    return new Scan(len, n, max, cap);
+    return Math.max(cap, grown(carry.length, len));
   }
 
   private static int grown(int capacity, int n) {
@@ -112,15 +70,25 @@ public final class RecordSplitter {
 
   /** Feeds the next chunk {@code b[off..off+len)}. */
   public void feed(byte[] b, int off, int len, Sink sink) throws InputFormatException {
+    feed(b, off, len, Integer.MAX_VALUE, sink);
+  }
+
+  /**
+   * Feeds {@code b[off..off+len)} but emits at most {@code maxRecords} records (at least one when one is
+   * complete); returns the bytes consumed. When it stops early, it stops at a record boundary and the caller
+   * feeds the rest later; otherwise it consumes everything, keeping an unfinished record for the next feed.
+   */
+  public int feed(byte[] b, int off, int len, int maxRecords, Sink sink) throws InputFormatException {
     int p = off;
     int end = off + len;
+    int emitted = 0;
     if (carried > 0) {
       // finish the straddling record first
       while (carried < 4 && p < end) {
         carry[carried++] = b[p++];
       }
       if (carried < 4) {
-        return;
+        return len;
       }
       int total = checkedTotal(carry, 0);
       ensureCarry(total);
@@ -129,20 +97,25 @@ public final class RecordSplitter {
       carried += take;
       p += take;
       if (carried < total) {
-        return;
+        return len;
       }
       emit(carry, 0, total, sink);
+      emitted++;
       carried = 0;
       if (carry.length > (1 << 20)) {
         carry = new byte[1024];
       }
     }
     while (end - p >= 4) {
+      if (emitted >= Math.max(1, maxRecords)) {
+        return p - off;
+      }
       int total = checkedTotal(b, p);
       if (end - p < total) {
         break;
       }
       emit(b, p, total, sink);
+      emitted++;
       p += total;
     }
     if (p < end) {
@@ -150,6 +123,7 @@ public final class RecordSplitter {
       System.arraycopy(b, p, carry, 0, end - p);
       carried = end - p;
     }
+    return len;
   }
 
   /** Call at the end of input: fails when a record was left unfinished. */

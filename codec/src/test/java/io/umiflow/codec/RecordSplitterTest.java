@@ -49,6 +49,43 @@ class RecordSplitterTest {
     }
   }
 
+  /**
+   * Feeding with a record limit stops at record boundaries and loses nothing; the carry buffer never grows
+   * past the constant-time bound the grouper takes credits for.
+   */
+  @Test
+  void feed_recordLimitAndRandomChunking_sameRecords_carryWithinItsBound() throws IOException {
+    BamHeader[] h = new BamHeader[1];
+    List<byte[]> records = BamCodecTest.readRaw(Files.newInputStream(CompatData.file("single.tc.bam")), "s", h)
+        .subList(0, 20_000);
+    byte[] all = recordBytes(records);
+    Random rnd = new Random(2);
+    for (int round = 0; round < 20; round++) {
+      RecordSplitter splitter = new RecordSplitter("test");
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      int[] emitted = new int[1];
+      int p = 0;
+      while (p < all.length) {
+        int len = Math.min(all.length - p, 1 + rnd.nextInt(round < 10 ? 700 : 70_000));
+        int max = 1 + rnd.nextInt(round % 2 == 0 ? 3 : 300);
+        int bound = splitter.carryCapacityBound(all, p, len);
+        emitted[0] = 0;
+        int consumed = splitter.feed(all, p, len, max, (b, off, n, no) -> {
+          out.write(b, off, n);
+          emitted[0]++;
+        });
+        assertTrue(emitted[0] <= max, "emitted " + emitted[0] + " records with a limit of " + max);
+        assertTrue(consumed == len || emitted[0] == max, "stopped early without reaching the limit");
+        assertTrue(consumed > 0 && consumed <= len);
+        assertTrue(splitter.carryCapacity() <= bound, "carry " + splitter.carryCapacity() + " > bound " + bound);
+        p += consumed;
+      }
+      splitter.finish();
+      assertEquals(records.size(), splitter.records());
+      assertArrayEquals(all, out.toByteArray());
+    }
+  }
+
   @Test
   void finish_insideARecord_failsAsTruncated() throws IOException {
     BamHeader[] h = new BamHeader[1];
