@@ -124,7 +124,7 @@ final class OutOfCoreGroup {
       assignEntries(0);
       return molecules;
     } catch (Overflow e) {
-      return assignInWaves(e.ratio);
+      return assignInWaves(e);
     }
   }
 
@@ -146,7 +146,7 @@ final class OutOfCoreGroup {
           }
         }
         if (indexBytes() > limit && waveSize != 1) {
-          throw new Overflow(entries.size() / (double) Math.max(1, kept));
+          throw new Overflow(entries.size() / (double) Math.max(1, kept), entriesPerPartition(), false);
         }
         checkMemory(indexBytes(), "its distinct UMIs");
       }
@@ -157,21 +157,37 @@ final class OutOfCoreGroup {
   private static final class Overflow extends RuntimeException {
     /** Distinct entries per kept template seen before the overflow. */
     final double ratio;
+    /** Distinct entries of each partition in the index when it overflowed. */
+    final long[] entries;
+    /** The index held every entry (it was assignment that did not fit): the counts are exact. */
+    final boolean complete;
 
-    Overflow(double ratio) {
+    Overflow(double ratio, long[] entries, boolean complete) {
       super(null, null, false, false);
       this.ratio = ratio;
+      this.entries = entries;
+      this.complete = complete;
     }
+  }
+
+  /** Distinct entries per partition id in the index now. */
+  private long[] entriesPerPartition() {
+    long[] counts = new long[partitions.size()];
+    byte[] keys = entries.arena();
+    for (int id = 0; id < entries.size(); id++) {
+      counts[BamRecord.i32(keys, entries.start(id))]++;
+    }
+    return counts;
   }
 
   /**
    * Groups the partitions (library x cell) in waves, in their sort order: a counting pass takes each
    * partition's templates (and the filter counts), then each wave of partitions whose distinct entries should
-   * fit (estimated from {@code ratio}) gets its own pass 1, assignment and pass 2. Molecule ids run on from
+   * fit (estimated from what the {@code first} pass saw) gets its own pass 1, assignment and pass 2. Molecule ids run on from
    * wave to wave exactly as in one pass. A wave that overflows anyway is split in two; a single partition
    * that does not fit is the one failure left. Costs two reads of the spill file per wave.
    */
-  private long assignInWaves(double ratio) throws IOException {
+  private long assignInWaves(Overflow first) throws IOException {
     metrics.accepted = 0;
     metrics.discardedNonPf = 0;
     metrics.discardedPoorAlignment = 0;
@@ -203,7 +219,13 @@ final class OutOfCoreGroup {
       order[i] = i;
     }
     int[] sorted = IntSort.sort(order, n, new int[n], this::comparePartitions);
-    java.util.ArrayDeque<int[]> waves = new java.util.ArrayDeque<>(planWaves(sorted, templates, ratio));
+    double[] estimate = new double[n];
+    for (int p = 0; p < n; p++) {
+      long seen = p < first.entries.length ? first.entries[p] : 0;
+      long kept = p < templates.length ? templates[p] : 0;
+      estimate[p] = first.complete ? seen : Math.max(seen, kept * Math.min(1.0, first.ratio * 1.25));
+    }
+    java.util.ArrayDeque<int[]> waves = new java.util.ArrayDeque<>(planWaves(sorted, estimate));
     long base = 0;
     while (!waves.isEmpty()) {
       int[] members = waves.poll();
@@ -238,9 +260,10 @@ final class OutOfCoreGroup {
 
   /**
    * Consecutive partitions (in sort order) whose estimated distinct entries, with the assignment of the
-   * largest, take at most half the limit; a partition too large for that alone is a wave of its own.
+   * largest, take at most three quarters of the limit; a partition too large for that alone is a wave of its
+   * own. The estimates are the counts the overflowing pass saw, exact when it had read every template.
    */
-  private List<int[]> planWaves(int[] sorted, long[] templates, double ratio) {
+  private List<int[]> planWaves(int[] sorted, double[] estimates) {
     double perEntry = 96; // index slot, key, count, molecule and strand, order arrays
     double perAssigned = 320; // weighted UMI set and assigner workspace per entry of the largest partition
     List<int[]> waves = new ArrayList<>();
@@ -248,9 +271,9 @@ final class OutOfCoreGroup {
     double entriesSoFar = 0;
     double largest = 0;
     for (int p : sorted) {
-      double estimate = (p < templates.length ? templates[p] : 0) * Math.min(1.0, ratio * 1.25);
+      double estimate = estimates[p];
       double cost = (entriesSoFar + estimate) * perEntry + Math.max(largest, estimate) * perAssigned;
-      if (!current.isEmpty() && cost > (limit - chunkBytes()) / 2.0) {
+      if (!current.isEmpty() && cost > (limit - chunkBytes()) * 0.75) {
         waves.add(current.stream().mapToInt(Integer::intValue).toArray());
         current.clear();
         entriesSoFar = 0;
@@ -374,7 +397,7 @@ final class OutOfCoreGroup {
       long need = indexBytes() + 5L * n + 8L * n + Workspace.estimateBytes(m, m, maxLen) + 2 * umis.retainedBytes()
           + 10L * m;
       if (need > limit && waveSize != 1) {
-        throw new Overflow(1.0);
+        throw new Overflow(1.0, entriesPerPartition(), true);
       }
       checkMemory(need, "assigning its UMIs");
       try {
