@@ -502,7 +502,29 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
     groups--; // the open group now lives in the spill file
     if (groups > 0) {
       cutPending = true;
+    } else {
+      shrinkData();
     }
+  }
+
+  /**
+   * After a spill left the open batch with at most the template being assembled: moves it back to a pooled
+   * array, so the array the giant group grew does not stay charged beside the group's reserve.
+   */
+  private void shrinkData() {
+    if (data.length <= batchBuffers.size() || dataLen > batchBuffers.size()) {
+      return;
+    }
+    long fresh = batchBuffers.charge(batchBuffers.size());
+    held += fresh;
+    if (!flow.tryAcquire(openSeq, fresh)) {
+      held -= fresh; // no room for the swap now: keep the large array, it is charged
+      return;
+    }
+    byte[] small = batchBuffers.take(batchBuffers.size());
+    System.arraycopy(data, 0, small, 0, dataLen);
+    release(data.length);
+    data = small;
   }
 
   /** Appends the template just finished (the last in {@code data}) to the spill file and drops it from memory. */
@@ -548,7 +570,9 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
   private boolean dispatchSpilled() {
     SpilledGroup g = spillToDispatch;
     if (!spillReserveRequested) {
-      long reserve = plan.spillReserve(held + untransferred);
+      // the open batch's credits are taken again at its own number only after this group is written (the
+      // transfer waits behind it), so the reserve leaves room for them once, not twice
+      long reserve = plan.spillReserve(held);
       spillToDispatch = g = g.withCredit(reserve);
       spillReserveRequested = true;
       ActorRef<Command> self = getContext().getSelf();

@@ -83,7 +83,7 @@ record MemoryPlan(long budget, int workers, long readerCapacity, long workerCapa
 
   /** The smallest budget whose spilled groups may use {@code need} bytes (an open batch held beside them). */
   static long budgetForSpill(long need, int threads, MemoryTuning t) {
-    return smallestBudget(need, threads, t, p -> p.spillReserve(4L * p.batchArraySize()));
+    return smallestBudget(need, threads, t, p -> p.spillReserve(2L * p.batchArraySize()));
   }
 
   /** The most one item (a batch, or a spilled group's processing) may hold: the head reserve. */

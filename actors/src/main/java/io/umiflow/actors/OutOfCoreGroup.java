@@ -348,7 +348,8 @@ final class OutOfCoreGroup {
 
   private void checkMemory(long bytes, String what) {
     if (bytes > limit) {
-      long budget = MemoryPlan.budgetForSpill(bytes, settings.threads(), settings.memoryTuning());
+      // what the group needs grows a little while it is read: a tenth more, so the suggestion holds
+      long budget = MemoryPlan.budgetForSpill(bytes + bytes / 10, settings.threads(), settings.memoryTuning());
       throw new JobFailure("the position group at " + locus + " (" + group.templates() + " templates, "
           + entries.size() + " distinct UMIs" + (countFilters ? " so far" : "") + ") needs " + mib(bytes) + " for "
           + what + " even out of core, more than the " + mib(limit) + " it may use; a memory budget of "
