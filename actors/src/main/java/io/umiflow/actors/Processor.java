@@ -216,8 +216,8 @@ final class Processor extends AbstractBehavior<Processor.Command> {
     Assigned a = new Assigned(b, current.grouper(), current.peers(), r.order(), r.keptCount(), r.groupEnd(),
         r.keptGroups(), r.molecule(), r.bStrand(), r.duplicate(), r.metrics());
     pending.put(b.seq(), a);
+    finishWork(); // the scratch credits go back before anyone hears of the batch
     writer.tell(new Writer.Counted(b.seq(), a.metrics().molecules, getContext().getSelf()));
-    finishWork();
     return true;
   }
 
