@@ -262,8 +262,8 @@ final class GroupCommand implements Callable<Integer> {
                              java.util.function.Consumer<GroupJob.Event> report, CompletableFuture<Integer> status,
                              PrintStream err) {
     return Behaviors.setup(ctx -> {
-      ActorRef<GroupJob.Event> listener = ctx.spawn(Behaviors.receive(GroupJob.Event.class)
-          .onAnyMessage(e -> {
+      ActorRef<Object> listener = ctx.spawn(Behaviors.receive(Object.class)
+          .onMessage(GroupJob.Event.class, e -> {
             report.accept(e);
             if (e instanceof GroupJob.Completed) {
               status.complete(0);
@@ -271,23 +271,29 @@ final class GroupCommand implements Callable<Integer> {
               status.complete(1);
             }
             return Behaviors.same();
+          })
+          .onMessage(JobStopped.class, stopped -> {
+            // the job's last event was queued here before it stopped, so it has been reported by now
+            if (!status.isDone()) {
+              err.println("umiflow group: internal error: the job stopped without a result" + stopped.cause());
+              status.complete(1);
+            }
+            return Behaviors.same();
           }).build(), "listener");
       ActorRef<GroupJob.Command> ref = ctx.spawn(job, "group");
       ctx.watch(ref);
-      started.thenAccept(s -> ref.tell(new GroupJob.Start(s, listener)));
+      started.thenAccept(s -> ref.tell(new GroupJob.Start(s, listener.narrow())));
       return Behaviors.receive(Void.class)
           .onSignal(akka.actor.typed.Terminated.class, t -> {
-            // a job reports Completed or Failed before it stops; only one that died without a word gets here first
-            if (!status.isDone()) {
-              String cause = t instanceof akka.actor.typed.ChildFailed f ? ": " + f.cause() : "";
-              err.println("umiflow group: internal error: the job stopped without a result" + cause);
-              status.complete(1);
-            }
+            listener.tell(new JobStopped(t instanceof akka.actor.typed.ChildFailed f ? ": " + f.cause() : ""));
             return Behaviors.same();
           })
           .build();
     });
   }
+
+  /** The job has stopped; {@code cause} is empty or ": " and what it threw. */
+  private record JobStopped(String cause) {}
 
   private static void awaitQuietly(ActorSystem<Void> system) {
     try {
