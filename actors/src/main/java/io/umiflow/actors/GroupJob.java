@@ -11,6 +11,11 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import io.umiflow.actors.memory.MemoryLedger;
+import io.umiflow.actors.outofcore.SpillFolder;
+import io.umiflow.actors.pipeline.Pipeline;
+import io.umiflow.actors.pipeline.PipelineEvent;
+import io.umiflow.actors.pipeline.PipelineStats;
 import io.umiflow.codec.BamHeader;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,16 +57,8 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   /** Stops the job; the host receives {@link Failed} with reason "cancelled". */
   public enum Cancel implements Command { INSTANCE }
 
-  record HeaderRead(BamHeader header, byte[] leftover, int leftoverCredit) implements Command {}
-
-  /** A stage failed; {@code neededBudget} as in {@link Failed}. */
-  record StageFailed(String reason, long neededBudget) implements Command {
-    StageFailed(String reason) {
-      this(reason, 0);
-    }
-  }
-
-  record WriterFinished(BatchMetrics totals) implements Command {}
+  /** What the pipeline's stages report. */
+  private record FromPipeline(PipelineEvent event) implements Command {}
 
   enum Tick implements Command { INSTANCE }
 
@@ -101,8 +98,6 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     }
   }
 
-  private static final String WORKER_DISPATCHER = Pipeline.WORKER_DISPATCHER;
-  private static final String IO_DISPATCHER = Pipeline.IO_DISPATCHER;
 
   private final TimerScheduler<Command> timers;
   private final java.util.function.Consumer<MemoryLedger> ledgerListener;
@@ -111,7 +106,8 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   private Pipeline.Accounts accounts;
   private MemoryLedger ledger;
   private final PipelineStats stats = new PipelineStats();
-  private ActorRef<Reader.Command> reader;
+  private Pipeline.FileInput input;
+  private ActorRef<PipelineEvent> events;
   private java.io.OutputStream hostOutput;
   private BamHeader header;
   private long startNanos;
@@ -140,9 +136,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     return newReceiveBuilder()
         .onMessage(Start.class, this::onStart)
         .onMessageEquals(Cancel.INSTANCE, () -> fail("cancelled", 0))
-        .onMessage(HeaderRead.class, this::onHeader)
-        .onMessage(StageFailed.class, f -> fail(f.reason(), f.neededBudget()))
-        .onMessage(WriterFinished.class, this::onFinished)
+        .onMessage(FromPipeline.class, this::onPipeline)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onSignal(ChildFailed.class, f -> fail("internal error in " + f.getRef().path().name() + ": " + f.cause(), 0))
         .onSignal(Terminated.class, t -> this)
@@ -166,13 +160,22 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     accounts = Pipeline.accounts(settings);
     ledger = accounts.ledger();
     ledgerListener.accept(ledger);
-    reader = getContext().spawn(Reader.create(settings, accounts.reader(), stats, getContext().getSelf()), "reader",
-        DispatcherSelector.fromConfig(IO_DISPATCHER));
-    getContext().watch(reader);
+    events = getContext().messageAdapter(PipelineEvent.class, FromPipeline::new);
+    input = Pipeline.spawnReader(getContext(), settings, accounts, stats, events);
     return this;
   }
 
-  private Behavior<Command> onHeader(HeaderRead h) {
+  private Behavior<Command> onPipeline(FromPipeline f) {
+    if (f.event() instanceof PipelineEvent.HeaderRead h) {
+      return onHeader(h);
+    }
+    if (f.event() instanceof PipelineEvent.Failed failed) {
+      return fail(failed.reason(), failed.neededBudget());
+    }
+    return onFinished((PipelineEvent.Finished) f.event());
+  }
+
+  private Behavior<Command> onHeader(PipelineEvent.HeaderRead h) {
     if (finished) {
       return this;
     }
@@ -184,24 +187,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     header = h.header();
     spillFolder = new SpillFolder(settings.spillFolder());
     BamHeader out = h.header().withProgram("umiflow", Version.VERSION, settings.commandLine());
-    ActorRef<GroupJob.Command> self = getContext().getSelf();
-    ActorRef<Writer.Command> writer = getContext().spawn(Writer.create(settings, hostOutput, out, accounts.flow(), stats, self),
-        "writer", DispatcherSelector.fromConfig(IO_DISPATCHER));
-    getContext().watch(writer);
-    Pipeline.Workers workers = Pipeline.spawn(getContext(), settings, h.header(), accounts, stats, self, writer,
-        Processor.OutputMode.BGZF, spillFolder);
-    ActorRef<Grouper.Command> grouper = workers.grouper();
-    List<ActorRef<Inflater.Command>> inflaters = new ArrayList<>();
-    ByteArrayPool chunkBuffers = new ByteArrayPool(ByteArrayPool.CHUNK_SIZE, accounts.reader());
-    for (int i = 0; i < settings.threads(); i++) {
-      ActorRef<Inflater.Command> inf = getContext().spawn(
-          Inflater.create(settings.deflateBackend(), accounts.reader(), grouper, self, source(), chunkBuffers),
-          "inflater-" + i, DispatcherSelector.fromConfig(WORKER_DISPATCHER));
-      getContext().watch(inf);
-      inflaters.add(inf);
-    }
-    grouper.tell(new Grouper.Chunk(0, h.leftover(), h.leftover().length, h.leftoverCredit()));
-    reader.tell(new Reader.Continue(inflaters, grouper));
+    Pipeline.startFile(getContext(), settings, h, out, hostOutput, accounts, stats, events, spillFolder, input);
     replyTo.tell(new Started(settings.input(), settings.output(), ledger.budget(), settings.threads(),
         settings.deflateBackend().name()));
     if (settings.progressMillis() > 0) {
@@ -221,24 +207,17 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
 
   private Progress progress() {
     double seconds = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
-    long read = stats.recordsRead.get();
-    return new Progress(read, stats.recordsWritten.get(), read / seconds, header == null ? "" : stats.locus(header),
-        ledger.used(),
-        ledger.budget(), stats.largestGroupTemplates.get());
+    long read = stats.recordsRead();
+    return new Progress(read, stats.recordsWritten(), read / seconds, header == null ? "" : stats.locus(header),
+        ledger.used(), ledger.budget(), stats.largestGroup());
   }
 
-  private Behavior<Command> onFinished(WriterFinished f) {
+  private Behavior<Command> onFinished(PipelineEvent.Finished f) {
     if (finished) {
       return this;
     }
     finished = true;
-    BatchMetrics m = f.totals();
-    JobSummary summary = new JobSummary(stats.recordsRead.get(), m.recordsOut, stats.templates.get(),
-        stats.positionGroups.get(), stats.largestGroupTemplates.get(), m.molecules, m.families, m.accepted,
-        m.discardedNonPf, m.discardedPoorAlignment, m.discardedNsInUmi, m.discardedUmisTooShort,
-        (System.nanoTime() - startNanos) / 1_000_000, ledger.peak(), ledger.budget(), accountPeaks(), peakHeap(),
-        stats.spilledGroups.get());
-    replyTo.tell(new Completed(summary));
+    replyTo.tell(new Completed(Pipeline.summary(stats, f.totals(), ledger, startNanos)));
     return Behaviors.stopped();
   }
 
@@ -251,24 +230,5 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
       replyTo.tell(new Failed(reason, neededBudget));
     }
     return Behaviors.stopped();
-  }
-
-  private List<JobSummary.AccountPeak> accountPeaks() {
-    List<JobSummary.AccountPeak> peaks = new ArrayList<>();
-    for (MemoryLedger.Account a : ledger.accounts()) {
-      peaks.add(new JobSummary.AccountPeak(a.name(), a.peakHeld(), a.capacity()));
-    }
-    return peaks;
-  }
-
-  /** Sum of the heap pools' peak use since the JVM started (an upper bound of the peak total heap use). */
-  private static long peakHeap() {
-    long sum = 0;
-    for (java.lang.management.MemoryPoolMXBean pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == java.lang.management.MemoryType.HEAP && pool.getPeakUsage() != null) {
-        sum += pool.getPeakUsage().getUsed();
-      }
-    }
-    return sum;
   }
 }

@@ -1,4 +1,5 @@
 package io.umiflow.actors;
+import io.umiflow.actors.memory.MemoryPlan;
 
 import io.umiflow.assign.Strategy;
 import io.umiflow.codec.DeflateBackend;

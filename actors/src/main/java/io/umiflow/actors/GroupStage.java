@@ -1,4 +1,12 @@
 package io.umiflow.actors;
+import io.umiflow.actors.batch.BatchMetrics;
+import io.umiflow.actors.outofcore.SpillFolder;
+import io.umiflow.actors.pipeline.Grouper;
+import io.umiflow.actors.pipeline.Pipeline;
+import io.umiflow.actors.pipeline.PipelineStats;
+import io.umiflow.actors.pipeline.Processor;
+import io.umiflow.actors.pipeline.StageOutput;
+import io.umiflow.actors.pipeline.Writer;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
@@ -9,6 +17,10 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import io.umiflow.actors.outofcore.SpillFolder;
+import io.umiflow.actors.pipeline.Pipeline;
+import io.umiflow.actors.pipeline.PipelineEvent;
+import io.umiflow.actors.pipeline.PipelineStats;
 import io.umiflow.codec.BamHeader;
 
 /**
@@ -72,7 +84,7 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
    */
   public record Stats(long accountedBytes, long peakBytes, long budgetBytes, long recordsRead) {}
 
-  record FromPipeline(GroupJob.Command event) implements Command {}
+  private record FromPipeline(PipelineEvent event) implements Command {}
 
   record CreditReady(long bytes) implements Command {}
 
@@ -113,11 +125,10 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
   private Pipeline.Accounts accounts;
   private ActorRef<ProducerEvent> producer;
   private ActorRef<ConsumerEvent> consumer;
-  private ActorRef<Grouper.Command> grouper;
-  private ActorRef<Writer.Command> output;
+  /** Where pushes and demand go, once started. */
+  private Pipeline.StageEnds ends;
   private long granted;
   private long pendingGrant;
-  private long nextChunk;
   private boolean inputEnded;
   private boolean finished;
   private long startNanos;
@@ -145,7 +156,7 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
         .onMessage(CreditReady.class, this::onCreditReady)
         .onMessage(GetStats.class, g -> {
           g.replyTo().tell(accounts == null ? new Stats(0, 0, 0, 0) : new Stats(accounts.ledger().used(),
-              accounts.ledger().peak(), accounts.ledger().budget(), stats.recordsRead.get()));
+              accounts.ledger().peak(), accounts.ledger().budget(), stats.recordsRead()));
           return this;
         })
         .onSignal(ChildFailed.class, f -> fail("internal error in " + f.getRef().path().name() + ": " + f.cause()))
@@ -163,14 +174,11 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
     consumer = s.consumer();
     startNanos = System.nanoTime();
     accounts = Pipeline.accounts(settings);
-    ActorRef<GroupJob.Command> events = getContext().messageAdapter(GroupJob.Command.class, FromPipeline::new);
-    output = getContext().spawn(StageOutput.create(consumer, accounts.flow(), stats, events), "output");
-    getContext().watch(output);
+    ActorRef<PipelineEvent> events = getContext().messageAdapter(PipelineEvent.class, FromPipeline::new);
     spillFolder = new SpillFolder(settings.spillFolder());
-    grouper = Pipeline.spawn(getContext(), settings, s.header(), accounts, stats, events, output,
-        Processor.OutputMode.RECORDS, spillFolder).grouper();
+    ends = Pipeline.startStage(getContext(), settings, s.header(), consumer, accounts, stats, events, spillFolder);
     if (demandBeforeStart > 0) {
-      output.tell(new Writer.Demand(demandBeforeStart));
+      ends.demand(demandBeforeStart);
     }
     grantMore();
     return this;
@@ -208,7 +216,7 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
     }
     granted -= p.length();
     // the push's bytes stay charged to the reader account until the grouper has parsed them
-    grouper.tell(new Grouper.Chunk(nextChunk++, p.records(), p.length(), p.length()));
+    ends.push(p.records(), p.length());
     if (granted < GRANT / 2) {
       grantMore(); // keep up to one and a half grants outstanding so the producer never idles on a round trip
     }
@@ -224,7 +232,7 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
       accounts.reader().release(granted);
       granted = 0;
     }
-    grouper.tell(new Grouper.EndOfInput(nextChunk));
+    ends.endOfInput();
     return this;
   }
 
@@ -232,26 +240,21 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
     if (finished || r.bytes() <= 0) {
       return this;
     }
-    if (output == null) {
+    if (ends == null) {
       demandBeforeStart += r.bytes(); // a consumer may ask before the host has sent Start
     } else {
-      output.tell(new Writer.Demand(r.bytes()));
+      ends.demand(r.bytes());
     }
     return this;
   }
 
   private Behavior<Command> onPipeline(FromPipeline f) {
-    if (f.event() instanceof GroupJob.StageFailed s) {
-      return fail(s.reason(), s.neededBudget());
+    if (f.event() instanceof PipelineEvent.Failed failed) {
+      return fail(failed.reason(), failed.neededBudget());
     }
-    if (f.event() instanceof GroupJob.WriterFinished w && !finished) {
+    if (f.event() instanceof PipelineEvent.Finished done && !finished) {
       finished = true;
-      BatchMetrics m = w.totals();
-      consumer.tell(new Completed(new JobSummary(stats.recordsRead.get(), m.recordsOut, stats.templates.get(),
-          stats.positionGroups.get(), stats.largestGroupTemplates.get(), m.molecules, m.families, m.accepted,
-          m.discardedNonPf, m.discardedPoorAlignment, m.discardedNsInUmi, m.discardedUmisTooShort,
-          (System.nanoTime() - startNanos) / 1_000_000, accounts.ledger().peak(), accounts.ledger().budget(),
-          java.util.List.of(), 0, 0)));
+      consumer.tell(new Completed(Pipeline.summary(stats, done.totals(), accounts.ledger(), startNanos)));
       producer.tell(new Stopped("completed"));
       return Behaviors.stopped();
     }

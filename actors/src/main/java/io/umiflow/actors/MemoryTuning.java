@@ -1,4 +1,5 @@
 package io.umiflow.actors;
+import io.umiflow.actors.memory.MemoryPlan;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;

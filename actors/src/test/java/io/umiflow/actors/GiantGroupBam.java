@@ -20,15 +20,15 @@ import java.util.Random;
  * random UMIs (so about as many distinct UMIs as the UMI length allows), then at most {@code tail} records of
  * the rest of the file. The order stays template-coordinate: the copies share the group's position.
  */
-final class GiantGroupBam {
+public final class GiantGroupBam {
   private GiantGroupBam() {}
 
-  static Path write(Path out, String compat, int copies, int tail, long seed) throws IOException {
+  public static Path write(Path out, String compat, int copies, int tail, long seed) throws IOException {
     return write(out, compat, copies, tail, seed, 0);
   }
 
   /** As above, the copies spread over {@code cells} cell barcodes (CB tags) when that is positive. */
-  static Path write(Path out, String compat, int copies, int tail, long seed, int cells) throws IOException {
+  public static Path write(Path out, String compat, int copies, int tail, long seed, int cells) throws IOException {
     Path in = JobRunner.shared(compat);
     List<byte[]> records = JobRunner.records(in);
     // templates: runs of one name, with the key of their primary records

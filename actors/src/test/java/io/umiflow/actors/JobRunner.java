@@ -18,16 +18,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Runs jobs in a test kit and reads what they wrote. */
-final class JobRunner {
+public final class JobRunner {
   private JobRunner() {}
 
-  static Path shared(String name) {
+  public static Path shared(String name) {
     String shared = System.getProperty("umiflow.shared", "../../shared");
     return Paths.get(shared, "compat", name).toAbsolutePath().normalize();
   }
 
   /** Runs one job to its end and returns the final event (Completed or Failed). */
-  static GroupJob.Event run(ActorTestKit kit, GroupSettings settings) {
+  public static GroupJob.Event run(ActorTestKit kit, GroupSettings settings) {
     TestProbe<GroupJob.Event> probe = kit.createTestProbe();
     ActorRef<GroupJob.Command> job = kit.spawn(GroupJob.create());
     job.tell(new GroupJob.Start(settings, probe.getRef()));
@@ -41,7 +41,7 @@ final class JobRunner {
   }
 
   /** Every record of a BAM, as raw bytes. */
-  static List<byte[]> records(Path bam) throws IOException {
+  public static List<byte[]> records(Path bam) throws IOException {
     List<byte[]> out = new ArrayList<>();
     try (BgzfInputStream in = new BgzfInputStream(new BufferedInputStream(Files.newInputStream(bam)), bam.toString())) {
       BamHeader.read(in, bam.toString());
@@ -57,7 +57,7 @@ final class JobRunner {
   }
 
   /** The decompressed bytes of a BAM (header and records), for byte-identity checks. */
-  static byte[] decompressed(Path bam) throws IOException {
+  public static byte[] decompressed(Path bam) throws IOException {
     try (BgzfInputStream in = new BgzfInputStream(new BufferedInputStream(Files.newInputStream(bam)), bam.toString())) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       in.transferTo(out);
@@ -65,7 +65,7 @@ final class JobRunner {
     }
   }
 
-  static String name(byte[] r) {
+  public static String name(byte[] r) {
     return BamRecord.readName(r, 0);
   }
 }

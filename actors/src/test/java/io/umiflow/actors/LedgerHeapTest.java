@@ -1,5 +1,6 @@
 package io.umiflow.actors;
 
+import io.umiflow.actors.memory.MemoryLedger;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,34 +68,6 @@ class LedgerHeapTest {
   @TempDir
   Path tmp;
 
-  /**
-   * The live heap as the last full collection left it, or -1 when none could be had. Read from the
-   * collection's own record, not afterwards: the workers allocate again the moment it ends. A collection
-   * requested while a worker is inside native (de)compression, which pins its arrays, is put off and
-   * replaced by a young one ("GCLocker Initiated GC") that leaves old garbage counted as live; so the request
-   * is repeated until the old generation's collector has really run. GKL's deflaters and inflaters are
-   * finalizable: their finalizers run first.
-   */
-  @SuppressWarnings("deprecation")
-  private static long liveHeap() {
-    List<GarbageCollectorMXBean> collectors = ManagementFactory.getGarbageCollectorMXBeans();
-    // the old generation's collector (serial: the last one)
-    com.sun.management.GarbageCollectorMXBean full =
-        (com.sun.management.GarbageCollectorMXBean) collectors.get(collectors.size() - 1);
-    System.runFinalization();
-    for (int attempt = 0; attempt < 100; attempt++) {
-      long before = full.getCollectionCount();
-      System.gc();
-      com.sun.management.GcInfo info = full.getLastGcInfo();
-      if (full.getCollectionCount() > before && info != null) {
-        return info.getMemoryUsageAfterGc().values().stream().mapToLong(java.lang.management.MemoryUsage::getUsed)
-            .sum();
-      }
-      Thread.onSpinWait();
-    }
-    return -1;
-  }
-
   /** Blocks every write until released, so batches pile up to the budget behind the writer. */
   private static final class StalledOutput extends OutputStream {
     private final OutputStream out;
@@ -132,7 +105,7 @@ class LedgerHeapTest {
 
   /** As above; {@code outOfCore} says whether a group must have been grouped out of core, or none. */
   private long largestExcess(GroupSettings settings, StalledOutput stalled, boolean outOfCore) throws Exception {
-    long before = liveHeap();
+    long before = TestHeap.live();
     AtomicReference<MemoryLedger> ledger = new AtomicReference<>();
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicLong excess = new AtomicLong(Long.MIN_VALUE);
@@ -150,7 +123,7 @@ class LedgerHeapTest {
         boolean dropped = high > (32L << 20) && used < high / 4;
         if (l != null && (dropped || System.nanoTime() - last > 40_000_000L)) {
           l.takeWindowPeak();
-          long live = liveHeap();
+          long live = TestHeap.live();
           long peak = l.takeWindowPeak();
           if (live < 0) {
             continue; // no full collection could be had this time
@@ -190,7 +163,7 @@ class LedgerHeapTest {
     probe.expectTerminated(job, Duration.ofSeconds(30));
     ledger.set(null); // the ledger keeps the job's pools reachable
     Thread.sleep(200);
-    long drift = Math.max(0, liveHeap() - before);
+    long drift = Math.max(0, TestHeap.live() - before);
     assertTrue(largestPeak.get() > 8L << 20, "the job hardly used the ledger: " + largestPeak.get());
     return excess.get() - drift;
   }
@@ -229,100 +202,5 @@ class LedgerHeapTest {
   void giantGroupGroupedOutOfCore_heapStaysWithinTheLedger() throws Exception {
     long excess = largestExcess(giant(48L << 20), null, true);
     assertTrue(excess <= ALLOWANCE, "live heap above the ledger by " + (excess >> 20) + " MiB");
-  }
-
-  /**
-   * One processor on its own, exactly: a batch with a position group of 60,000 templates is assigned (state
-   * checked while it waits for its first id, when everything but its output is allocated) and compressed
-   * (checked again when only the output and what the worker keeps should be live). Each time, the live heap
-   * above what was there before the batch may exceed the ledger only by the processor actor itself.
-   */
-  @Test
-  void processorStage_afterAssignmentAndAfterOutput_heapWithinItsCharges() throws Exception {
-    Path in = GiantGroupBam.write(tmp.resolve("giant-only.bam"), "single.tc.bam", 60_000, 0, 5);
-    long[] credit = new long[2]; // credit, output bound
-    Batch sized = ProcessorTest.batch(in, Integer.MAX_VALUE, 0);
-    credit[1] = MemoryPlan.outputBytes(sized.dataLength(), sized.records(), false);
-    credit[0] = sized.data().length + 17L * sized.templates() + 4L * (sized.groups() + 1) + credit[1]
-        + MemoryPlan.assignedBytes(sized.templates(), sized.groups());
-    sized = null;
-    MemoryLedger ledger = new MemoryLedger(1L << 30);
-    MemoryLedger.Account flow = ledger.openFlow("flow", 900L << 20, 300L << 20);
-    long keep = 1L << 20;
-    MemoryPlan plan = new MemoryPlan(1L << 30, 1, 4L << 20, MemoryPlan.WORKER_KIT_BYTES + 2 * keep, keep, 900L << 20,
-        300L << 20, 1L << 20, 5, 256 << 10, 0.95);
-    TestProbe<Writer.Command> writer = KIT.createTestProbe();
-    TestProbe<GroupJob.Command> job = KIT.createTestProbe();
-    long before = liveHeap();
-
-    Batch b = ProcessorTest.batch(in, Integer.MAX_VALUE, credit[0]);
-    assertTrue(flow.tryAcquire(b.seq(), b.credit()));
-    GroupSettings s = GroupSettings.builder().input("-").output("-").strategy(Strategy.ADJACENCY).threads(1)
-        .memoryBudget(64L << 20).progressMillis(0).build();
-    io.umiflow.codec.BamHeader header = io.umiflow.codec.BamHeader.of(
-        htsjdk.samtools.SamReaderFactory.makeDefault().getFileHeader(in));
-    ActorRef<Processor.Command> p = KIT.spawn(Processor.create(0, s, header, plan,
-        ledger.open("worker-0", plan.workerCapacity()), flow, writer.getRef(), job.getRef(), Processor.OutputMode.BGZF,
-        Processor.SPLIT_TEMPLATES, null));
-    p.tell(new Processor.Process(b, KIT.<Grouper.Command>createTestProbe().getRef(), List.of(p)));
-    b = null;
-    Writer.Counted counted = writer.expectMessageClass(Writer.Counted.class, Duration.ofMinutes(1));
-    long assigned = liveHeap() - before;
-    // the output's credit is taken but the output does not exist yet
-    long charged = ledger.used() - credit[1];
-    assertTrue(assigned <= charged + (2L << 20), "assigned: live " + (assigned >> 10) + " KiB, charged "
-        + (charged >> 10) + " KiB");
-
-    p.tell(new Processor.Numbered(counted.seq(), 0));
-    Writer.Compressed compressed = writer.expectMessageClass(Writer.Compressed.class, Duration.ofMinutes(1));
-    long written = liveHeap() - before;
-    assertTrue(written <= ledger.used() + (2L << 20), "compressed: live " + (written >> 10) + " KiB, charged "
-        + (ledger.used() >> 10) + " KiB");
-    assertTrue(compressed.credit() > 0);
-  }
-
-  /**
-   * The out-of-core path on its own, exactly: a spill file of 60,000 templates grouped within a reserve of
-   * 16 MiB. After each pass (distinct UMIs and assignment, sorted runs, merge) the live heap above what was
-   * there before may exceed the reserve only by the pass's fixed buffers.
-   */
-  @Test
-  void outOfCoreStage_afterEachPass_heapWithinItsReserve() throws Exception {
-    Path in = GiantGroupBam.write(tmp.resolve("giant-only.bam"), "single.tc.bam", 60_000, 0, 7);
-    Batch b = ProcessorTest.batch(in, Integer.MAX_VALUE, 0);
-    Path file = tmp.resolve("group.bgzf");
-    GroupSettings s = GroupSettings.builder().input(in.toString()).output(tmp.resolve("x.bam").toString())
-        .strategy(Strategy.ADJACENCY).threads(1).memoryBudget(64L << 20).progressMillis(0).build();
-    long records = 0;
-    try (SpillFile.Appender a = new SpillFile.Appender(file, s.deflateBackend())) {
-      for (int t = 0; t < b.templates(); t++) {
-        a.append(b.data(), b.r1()[t], b.r2()[t], b.r1Earlier()[t], b.recordNumber()[t], -1, false, 0);
-        records += (b.r1()[t] >= 0 ? 1 : 0) + (b.r2()[t] >= 0 ? 1 : 0);
-      }
-    }
-    long recordBytes = b.dataLength();
-    int templates = b.templates();
-    b = null;
-    long reserve = 16L << 20;
-    io.umiflow.codec.BamHeader header = io.umiflow.codec.BamHeader.of(
-        htsjdk.samtools.SamReaderFactory.makeDefault().getFileHeader(in));
-    TemplateClassifier classifier = new TemplateClassifier(s, header);
-    io.umiflow.assign.UmiAssigner assigner = io.umiflow.assign.UmiAssigner.create(s.strategy(), s.edits(), 0);
-    SpillFolder folder = new SpillFolder(tmp);
-    long before = liveHeap();
-    OutOfCoreGroup group = new OutOfCoreGroup(new SpilledGroup(0, file, templates, records, recordBytes, "test",
-        reserve), s, classifier, assigner, reserve, folder, "test");
-    long slack = 2L << 20; // the pass's file buffers and the group object itself
-    assertTrue(group.assign() > 1000);
-    long afterAssign = liveHeap() - before;
-    assertTrue(afterAssign <= reserve + slack, "after assignment: " + (afterAssign >> 10) + " KiB live");
-    group.writeRuns();
-    long afterRuns = liveHeap() - before;
-    assertTrue(afterRuns <= reserve + slack, "after the runs: " + (afterRuns >> 10) + " KiB live");
-    Path out = group.merge(0, reserve);
-    long afterMerge = liveHeap() - before;
-    assertTrue(afterMerge <= reserve + slack, "after the merge: " + (afterMerge >> 10) + " KiB live");
-    assertTrue(Files.size(out) > 1_000_000);
-    folder.deleteAll();
   }
 }

@@ -1,0 +1,77 @@
+package io.umiflow.actors.pipeline;
+import io.umiflow.actors.batch.BatchMetrics;
+
+import com.carrotsearch.hppc.cursors.IntLongCursor;
+import java.io.IOException;
+import java.io.Writer;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+
+/**
+ * Writes fgbio's metric files, text for text: tab-separated, a header row of field names, fractions with
+ * at most six decimals and no trailing zeros. Each file is written under a temporary name and renamed.
+ */
+public final class MetricsFiles {
+  private MetricsFiles() {}
+
+  /** fgbio's number format: rounded half-up to 6 decimals, trailing zeros dropped, {@code 1} not {@code 1.0}. */
+  static String fraction(double v) {
+    BigDecimal d = BigDecimal.valueOf(v).setScale(6, RoundingMode.HALF_UP).stripTrailingZeros();
+    return d.signum() == 0 ? "0" : d.toPlainString();
+  }
+
+  /** The family size histogram: family_size, count, fraction, fraction_gt_or_eq_family_size. */
+  static String familySizes(BatchMetrics m) {
+    int[] sizes = new int[m.familySizes.size()];
+    int i = 0;
+    for (IntLongCursor c : m.familySizes) {
+      sizes[i++] = c.key;
+    }
+    Arrays.sort(sizes);
+    double total = 0;
+    for (int s : sizes) {
+      total += m.familySizes.get(s);
+    }
+    double[] fractions = new double[sizes.length];
+    for (int k = 0; k < sizes.length; k++) {
+      fractions[k] = m.familySizes.get(sizes[k]) / total;
+    }
+    StringBuilder out = new StringBuilder("family_size\tcount\tfraction\tfraction_gt_or_eq_family_size\n");
+    // fgbio sums the fractions of each tail front to back; the same order gives the same rounding
+    for (int k = 0; k < sizes.length; k++) {
+      double tail = 0;
+      for (int j = k; j < sizes.length; j++) {
+        tail += fractions[j];
+      }
+      out.append(sizes[k]).append('\t').append(m.familySizes.get(sizes[k])).append('\t')
+          .append(fraction(fractions[k])).append('\t').append(fraction(tail)).append('\n');
+    }
+    return out.toString();
+  }
+
+  /** The grouping metrics: one row of record counts. */
+  static String groupingMetrics(BatchMetrics m) {
+    return "accepted_sam_records\tdiscarded_non_pf\tdiscarded_poor_alignment\tdiscarded_ns_in_umi\tdiscarded_umis_to_short\n"
+        + m.accepted + "\t" + m.discardedNonPf + "\t" + m.discardedPoorAlignment + "\t" + m.discardedNsInUmi + "\t"
+        + m.discardedUmisTooShort + "\n";
+  }
+
+  /** Writes {@code text} to {@code path} through a temporary file in the same folder. */
+  static void write(Path path, String text) throws IOException {
+    Path abs = path.toAbsolutePath();
+    Path tmp = Files.createTempFile(abs.getParent(), abs.getFileName() + ".", ".tmp");
+    try {
+      try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+        w.write(text);
+      }
+      Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+}

@@ -1,0 +1,27 @@
+package io.umiflow.actors.pipeline;
+
+import io.umiflow.actors.batch.BatchMetrics;
+import io.umiflow.codec.BamHeader;
+
+/**
+ * What the pipeline's stages tell whoever runs them (the file job or the stream stage), which adapts them to
+ * its own protocol.
+ */
+public sealed interface PipelineEvent {
+  /** The reader has read the header; {@code leftover} holds the records' first bytes, charged {@code credit}. */
+  record HeaderRead(BamHeader header, byte[] leftover, int credit) implements PipelineEvent {}
+
+  /**
+   * A stage failed; {@code reason} is one line naming the file, record and cause. {@code neededBudget}: the
+   * smallest budget that would have avoided the failure when more memory would, else 0.
+   */
+  record Failed(String reason, long neededBudget) implements PipelineEvent {
+    /** A failure more memory would not avoid. */
+    public Failed(String reason) {
+      this(reason, 0);
+    }
+  }
+
+  /** Every batch is written (or delivered); {@code totals} are the run's metrics. */
+  record Finished(BatchMetrics totals) implements PipelineEvent {}
+}

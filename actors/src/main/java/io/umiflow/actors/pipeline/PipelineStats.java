@@ -1,0 +1,74 @@
+package io.umiflow.actors.pipeline;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Counters the stages update as they go, read by the job for progress events. Lock-free; a reader may see
+ * counters from slightly different moments, which is fine for progress.
+ */
+public final class PipelineStats {
+  /** Counters start at zero. */
+  public PipelineStats() {}
+
+  final AtomicLong recordsRead = new AtomicLong();
+  final AtomicLong templates = new AtomicLong();
+  final AtomicLong positionGroups = new AtomicLong();
+  final AtomicLong largestGroupTemplates = new AtomicLong();
+  final AtomicLong recordsWritten = new AtomicLong();
+  final AtomicLong batchesWritten = new AtomicLong();
+  final AtomicLong compressedBytesRead = new AtomicLong();
+  /** Position groups grouped out of core. */
+  final AtomicLong spilledGroups = new AtomicLong();
+  /** Reference and 0-based position of the last closed group, packed; -1 before the first. Formatted only on demand. */
+  final AtomicLong lastLocus = new AtomicLong(-1);
+
+  /** Input records read so far. */
+  public long recordsRead() {
+    return recordsRead.get();
+  }
+
+  /** Output records written (or delivered) so far. */
+  public long recordsWritten() {
+    return recordsWritten.get();
+  }
+
+  /** Templates assembled so far. */
+  public long templates() {
+    return templates.get();
+  }
+
+  /** Position groups closed so far. */
+  public long positionGroups() {
+    return positionGroups.get();
+  }
+
+  /** Templates of the largest position group so far. */
+  public long largestGroup() {
+    return largestGroupTemplates.get();
+  }
+
+  /** Position groups grouped out of core so far. */
+  public long spilledGroups() {
+    return spilledGroups.get();
+  }
+
+  void noteGroupSize(long templates) {
+    if (templates > largestGroupTemplates.get()) {
+      largestGroupTemplates.accumulateAndGet(templates, Math::max);
+    }
+  }
+
+  void noteLocus(int tid, int pos) {
+    lastLocus.lazySet(((long) tid << 32) | (pos & 0xffffffffL));
+  }
+
+  /** The last closed group's locus as {@code chr:pos}, or empty. */
+  public String locus(io.umiflow.codec.BamHeader header) {
+    long v = lastLocus.get();
+    if (v < 0) {
+      return "";
+    }
+    int tid = (int) (v >>> 32);
+    return tid == io.umiflow.codec.PositionKey.UNKNOWN ? "unmapped" : header.referenceName(tid) + ":" + ((int) v + 1);
+  }
+}

@@ -1,0 +1,214 @@
+package io.umiflow.actors.pipeline;
+import io.umiflow.actors.GroupSettings;
+import io.umiflow.actors.memory.ByteArrayPool;
+import io.umiflow.actors.memory.MemoryLedger;
+import io.umiflow.actors.memory.MemoryPlan;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import io.umiflow.codec.BamHeader;
+import io.umiflow.codec.BgzfBlockReader;
+import io.umiflow.codec.BlockInflater;
+import io.umiflow.codec.CompressedBlock;
+import java.io.BufferedInputStream;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Reads the input's compressed BGZF blocks (blocking I/O, on the I/O dispatcher) and sends them, a chunk of
+ * blocks at a time, to the inflaters. Before reading a chunk it takes credits for the chunk's compressed
+ * and inflated bytes from the reader account; the grouper gives them back once it has parsed the chunk,
+ * so a stalled downstream stops the reader. Reads the header itself first, inflating on its own thread.
+ */
+public final class Reader extends AbstractBehavior<Reader.Command> {
+  sealed interface Command {}
+
+  /** Go on after the header: where the chunks go. */
+  record Continue(List<ActorRef<Inflater.Command>> inflaters, ActorRef<Grouper.Command> grouper) implements Command {}
+
+  /** Read the next chunk (sent to self, and by the ledger when credits come back). */
+  enum ReadMore implements Command { INSTANCE }
+
+
+  private final GroupSettings settings;
+  private final MemoryLedger.Account account;
+  private final PipelineStats stats;
+  private final ActorRef<PipelineEvent> job;
+  private final String source;
+  private InputStream in;
+  private BgzfBlockReader blocks;
+  private List<ActorRef<Inflater.Command>> inflaters;
+  private ActorRef<Grouper.Command> grouper;
+  private long nextSeq = 1;
+  private boolean reserved;
+  private boolean finished;
+
+  static Behavior<Command> create(GroupSettings settings, MemoryLedger.Account account, PipelineStats stats,
+                                  ActorRef<PipelineEvent> job) {
+    return Behaviors.setup(ctx -> new Reader(ctx, settings, account, stats, job));
+  }
+
+  private Reader(ActorContext<Command> ctx, GroupSettings settings, MemoryLedger.Account account,
+                 PipelineStats stats, ActorRef<PipelineEvent> job) {
+    super(ctx);
+    this.settings = settings;
+    this.account = account;
+    this.stats = stats;
+    this.job = job;
+    this.source = settings.inputIsStdin() ? "standard input" : settings.input();
+    readHeader();
+  }
+
+  private void readHeader() {
+    try {
+      in = settings.inputIsStdin() ? System.in : open(Paths.get(settings.input()));
+      blocks = new BgzfBlockReader(in, source);
+      BlockInflater inflater = new BlockInflater();
+      byte[] buf = new byte[1 << 16];
+      int len = 0;
+      BamHeader.Parsed parsed = null;
+      while (parsed == null) {
+        CompressedBlock b = blocks.next();
+        if (b == null) {
+          throw new io.umiflow.codec.InputFormatException(source + ": file ends inside the BAM header"
+              + (len == 0 ? " (empty file)" : ""));
+        }
+        stats.compressedBytesRead.addAndGet(b.length());
+        byte[] data = inflater.inflate(b, source);
+        if (len + data.length > buf.length) {
+          buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + data.length));
+        }
+        System.arraycopy(data, 0, buf, len, data.length);
+        len += data.length;
+        parsed = BamHeader.parse(buf, len, source);
+      }
+      int rest = len - parsed.consumed();
+      byte[] leftover = Arrays.copyOfRange(buf, parsed.consumed(), len);
+      if (!account.tryAcquire(rest)) {
+        throw new IllegalStateException("reader account cannot hold the first block");
+      }
+      job.tell(new PipelineEvent.HeaderRead(parsed.header(), leftover, rest));
+    } catch (NoSuchFileException e) {
+      fail(source + ": no such file");
+    } catch (IOException e) {
+      fail(message(e));
+    }
+  }
+
+  /**
+   * Opens the input as a {@link FileInputStream}, not through {@code Files.newInputStream}: the latter's
+   * {@code available()} asks the channel for its position, which fails with "Illegal seek" on a named pipe
+   * or a shell's process substitution ({@code -i <(samtools sort ...)}).
+   */
+  private static InputStream open(Path path) throws IOException {
+    if (!Files.exists(path)) {
+      throw new NoSuchFileException(path.toString());
+    }
+    return new BufferedInputStream(new FileInputStream(path.toFile()), 1 << 20);
+  }
+
+  private String message(IOException e) {
+    if (e instanceof io.umiflow.codec.InputFormatException) {
+      return e.getMessage();
+    }
+    return source + ": cannot read (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+  }
+
+  private void fail(String reason) {
+    finished = true;
+    job.tell(new PipelineEvent.Failed(reason));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Continue.class, this::onContinue)
+        .onMessageEquals(ReadMore.INSTANCE, this::onReadMore)
+        .onSignal(PostStop.class, s -> onStop())
+        .build();
+  }
+
+  private Behavior<Command> onContinue(Continue c) {
+    this.inflaters = c.inflaters();
+    this.grouper = c.grouper();
+    getContext().getSelf().tell(ReadMore.INSTANCE);
+    return this;
+  }
+
+  private Behavior<Command> onReadMore() {
+    if (finished) {
+      return this;
+    }
+    if (!reserved) {
+      ActorRef<Command> self = getContext().getSelf();
+      reserved = true;
+      if (!account.acquireOrWait(MemoryPlan.CHUNK_RESERVE, () -> self.tell(ReadMore.INSTANCE))) {
+        return this; // the ledger sends ReadMore once it has granted the credits
+      }
+    }
+    try {
+      List<CompressedBlock> chunk = new ArrayList<>(MemoryPlan.BLOCKS_PER_CHUNK);
+      long compressed = 0;
+      long inflated = 0;
+      CompressedBlock b = null;
+      while (chunk.size() < MemoryPlan.BLOCKS_PER_CHUNK && (b = blocks.next()) != null) {
+        chunk.add(b);
+        compressed += b.length();
+        inflated += Math.max(0, b.uncompressedSize());
+        stats.compressedBytesRead.addAndGet(b.length());
+      }
+      // the compressed blocks, and the array they will be inflated into (a pooled array is charged whole)
+      long used = compressed + Math.max(inflated, ByteArrayPool.CHUNK_SIZE);
+      reserved = false;
+      account.release(MemoryPlan.CHUNK_RESERVE - Math.min(used, MemoryPlan.CHUNK_RESERVE));
+      if (!chunk.isEmpty()) {
+        long seq = nextSeq++;
+        inflaters.get((int) (seq % inflaters.size())).tell(new Inflater.InflateChunk(seq, chunk, compressed, inflated));
+      }
+      if (b == null) {
+        finished = true;
+        if (!blocks.sawEofMarker()) {
+          fail(source + ": missing BGZF end-of-file marker; the file is truncated");
+          return this;
+        }
+        grouper.tell(new Grouper.EndOfInput(nextSeq));
+        closeInput();
+      } else {
+        getContext().getSelf().tell(ReadMore.INSTANCE);
+      }
+    } catch (IOException e) {
+      fail(message(e));
+    }
+    return this;
+  }
+
+  private void closeInput() {
+    if (in != null && in != System.in) {
+      try {
+        in.close();
+      } catch (IOException ignored) {
+        // nothing left to read; a close failure loses nothing
+      }
+    }
+    in = null;
+  }
+
+  private Behavior<Command> onStop() {
+    account.cancelWaiters();
+    closeInput();
+    return this;
+  }
+}
