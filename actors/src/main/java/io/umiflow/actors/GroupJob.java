@@ -197,7 +197,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   }
 
   private String source() {
-    return settings.inputIsStdin() ? "standard input" : settings.input();
+    return settings.source();
   }
 
   private Behavior<Command> onTick() {

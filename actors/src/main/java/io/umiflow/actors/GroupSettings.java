@@ -81,6 +81,11 @@ public record GroupSettings(
     return Paths.get(System.getProperty("java.io.tmpdir"));
   }
 
+  /** The input as messages name it: its path, or "standard input". */
+  public String source() {
+    return inputIsStdin() ? "standard input" : input;
+  }
+
   /** True when reading standard input. */
   public boolean inputIsStdin() {
     return input.equals("-");

@@ -63,7 +63,7 @@ public final class BatchAssigner {
 
   public BatchAssigner(GroupSettings settings, BamHeader header) {
     this.settings = settings;
-    this.source = settings.inputIsStdin() ? "standard input" : settings.input();
+    this.source = settings.source();
     this.assigner = UmiAssigner.create(settings.strategy(), settings.edits(), settings.minUmiLength());
     this.classifier = new TemplateClassifier(settings, header);
   }

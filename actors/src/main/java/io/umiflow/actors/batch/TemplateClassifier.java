@@ -42,7 +42,7 @@ public final class TemplateClassifier {
 
   public TemplateClassifier(GroupSettings settings, BamHeader header) {
     this.settings = settings;
-    this.source = settings.inputIsStdin() ? "standard input" : settings.input();
+    this.source = settings.source();
     this.raw0 = settings.rawTag().charAt(0);
     this.raw1 = settings.rawTag().charAt(1);
     this.tagCodes = new int[] {BamRecord.tagCode(settings.rawTag()), BamRecord.tagCode("RG"),

@@ -109,7 +109,7 @@ public final class OutOfCoreGroup {
     this.folder = folder;
     this.locus = locus;
     this.assignTag = settings.assignTag().getBytes(StandardCharsets.US_ASCII);
-    this.source = settings.inputIsStdin() ? "standard input" : settings.input();
+    this.source = settings.source();
     this.data = new byte[(int) Math.max(1 << 16, Math.min(CHUNK_BYTES_MAX, limit / 8))];
   }
 

@@ -88,7 +88,7 @@ public final class Pipeline {
         Processor.OutputMode.BGZF, spillFolder);
     List<ActorRef<Inflater.Command>> inflaters = new ArrayList<>();
     ByteArrayPool chunkBuffers = new ByteArrayPool(ByteArrayPool.CHUNK_SIZE, accounts.reader());
-    String source = settings.inputIsStdin() ? "standard input" : settings.input();
+    String source = settings.source();
     for (int i = 0; i < settings.threads(); i++) {
       ActorRef<Inflater.Command> inflater = ctx.spawn(
           Inflater.create(settings.deflateBackend(), accounts.reader(), grouper, events, source, chunkBuffers),

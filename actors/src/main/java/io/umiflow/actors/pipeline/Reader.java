@@ -68,7 +68,7 @@ public final class Reader extends AbstractBehavior<Reader.Command> {
     this.account = account;
     this.stats = stats;
     this.job = job;
-    this.source = settings.inputIsStdin() ? "standard input" : settings.input();
+    this.source = settings.source();
     readHeader();
   }
 
