@@ -57,7 +57,12 @@ public final class BatchAssigner {
   private long groupNeed;
   private long base;
 
-  /** A batch whose molecules are assigned: see {@link Processor.Assigned}. */
+  /**
+   * A batch whose molecules are assigned. {@code order[0..keptCount)} lists the kept templates in output order;
+   * {@code groupEnd[g]} is where the g-th position group with kept templates ends in it. {@code molecule},
+   * {@code bStrand} and {@code duplicate} (null unless marking duplicates) are indexed by template, the
+   * molecule numbered from 0 within the batch.
+   */
   public record Result(int[] order, int keptCount, int[] groupEnd, int keptGroups, int[] molecule, boolean[] bStrand,
                 boolean[] duplicate, BatchMetrics metrics) {}
 

@@ -7,7 +7,7 @@ import io.umiflow.actors.batch.BatchMetrics;
 import io.umiflow.actors.batch.JobFailure;
 import io.umiflow.actors.batch.TemplateClassifier;
 import io.umiflow.actors.memory.MemoryPlan;
-import io.umiflow.actors.pipeline.Processor;
+import io.umiflow.actors.batch.MoleculeIdTag;
 
 import io.umiflow.assign.Assignment;
 import io.umiflow.assign.IntSort;
@@ -692,7 +692,7 @@ public final class OutOfCoreGroup {
         duplicate = bestSeen || c.score() != bestScore[(int) f];
         bestSeen |= !duplicate;
       }
-      int vlen = Processor.formatId(base + c.molecule(), paired, c.bStrand(), value);
+      int vlen = MoleculeIdTag.format(base + c.molecule(), paired, c.bStrand(), value);
       startTemplate();
       for (int r = 0; r < 2; r++) {
         int rec = r == 0 ? c.r1() : c.r2();
@@ -736,7 +736,7 @@ public final class OutOfCoreGroup {
       if (record.length < room) {
         record = new byte[Math.max(room, record.length * 2)];
       }
-      int n = Processor.writeTagged(src, rec, assignTag, value, vlen, bestScore != null, duplicate, record, 0);
+      int n = MoleculeIdTag.write(src, rec, assignTag, value, vlen, bestScore != null, duplicate, record, 0);
       out.write(record, 0, n);
     }
 
@@ -770,7 +770,7 @@ public final class OutOfCoreGroup {
     @Override
     void emit(byte[] src, int rec, byte[] value, int vlen, boolean duplicate) {
       recordStart[(int) records] = used;
-      used += Processor.writeTagged(src, rec, assignTag, value, vlen, bestScore != null, duplicate, out, used);
+      used += MoleculeIdTag.write(src, rec, assignTag, value, vlen, bestScore != null, duplicate, out, used);
     }
 
     GroupedBatch batch() {

@@ -71,8 +71,7 @@ public final class Grouper extends AbstractBehavior<Grouper.Command> {
   private final MemoryLedger.Account flow;
   private final ActorRef<PipelineEvent> job;
   private final ActorRef<Writer.Command> writer;
-  private final List<ActorRef<Processor.Command>> processors;
-  private final int[] outstanding;
+  private final Dispatcher processors;
   private final SpillFolder spillFolder;
   private final OpenBatch open;
   private final Map<Long, Chunk> pending = new HashMap<>();
@@ -108,9 +107,8 @@ public final class Grouper extends AbstractBehavior<Grouper.Command> {
     this.flow = flow;
     this.job = job;
     this.writer = writer;
-    this.processors = processors;
+    this.processors = new Dispatcher(processors, plan.batchesInFlight());
     this.spillFolder = spillFolder;
-    this.outstanding = new int[processors.size()];
     this.open = new OpenBatch(settings, header, plan, flow, stats, spillFolder, recordsOut);
   }
 
@@ -145,21 +143,8 @@ public final class Grouper extends AbstractBehavior<Grouper.Command> {
   }
 
   private Behavior<Command> onProcessorDone(ProcessorDone d) {
-    outstanding[d.processor()]--;
+    processors.done(d.processor());
     return drain();
-  }
-
-  /**
-   * Batches at the processors. Past a few per worker more batches in flight buy no speed, only memory,
-   * so the grouper waits (the budget remains the hard limit; this keeps a large budget from being filled
-   * for nothing).
-   */
-  private boolean processorsBusy() {
-    int total = 0;
-    for (int o : outstanding) {
-      total += o;
-    }
-    return total >= plan.batchesInFlight();
   }
 
   /** Does what can be done now, in output order: a spilled group, a transfer, a cut, then the next slice. */
@@ -190,7 +175,7 @@ public final class Grouper extends AbstractBehavior<Grouper.Command> {
             finishBatches();
           }
           break;
-        } else if (processorsBusy() || !nextSlice()) {
+        } else if (processors.busy() || !nextSlice()) {
           break;
         }
       }
@@ -216,21 +201,21 @@ public final class Grouper extends AbstractBehavior<Grouper.Command> {
       return true;
     }
     open.credited(more);
+    return acquire(open.seq(), more);
+  }
+
+  /** Takes {@code bytes} from the flow account at {@code priority}; false when waiting (Granted resumes). */
+  private boolean acquire(long priority, long bytes) {
     ActorRef<Command> self = getContext().getSelf();
-    if (flow.acquireOrWait(open.seq(), more, () -> self.tell(Granted.INSTANCE))) {
-      return true;
-    }
-    waiting = true;
-    return false;
+    waiting = !flow.acquireOrWait(priority, bytes, () -> self.tell(Granted.INSTANCE));
+    return !waiting;
   }
 
   /** Takes the open batch's credits again at its new sequence number, then releases the old ones. */
   private boolean transfer() {
     if (!transferRequested) {
       transferRequested = true;
-      ActorRef<Command> self = getContext().getSelf();
-      if (!flow.acquireOrWait(open.seq(), open.untransferred(), () -> self.tell(Granted.INSTANCE))) {
-        waiting = true;
+      if (!acquire(open.seq(), open.untransferred())) {
         return false;
       }
     }
@@ -290,17 +275,13 @@ public final class Grouper extends AbstractBehavior<Grouper.Command> {
       long reserve = plan.spillReserve(open.held());
       spillToDispatch = g = g.withCredit(reserve);
       spillReserveRequested = true;
-      ActorRef<Command> self = getContext().getSelf();
-      if (!flow.acquireOrWait(g.seq(), reserve, () -> self.tell(Granted.INSTANCE))) {
-        waiting = true;
+      if (!acquire(g.seq(), reserve)) {
         return false;
       }
     }
     spillReserveRequested = false;
     spillToDispatch = null;
-    int best = leastLoaded();
-    outstanding[best]++;
-    processors.get(best).tell(new Processor.ProcessSpilled(g, getContext().getSelf()));
+    processors.send(g, getContext().getSelf());
     return true;
   }
 
@@ -319,19 +300,7 @@ public final class Grouper extends AbstractBehavior<Grouper.Command> {
     job.tell(new PipelineEvent.Failed(reason, neededBudget));
   }
 
-  private int leastLoaded() {
-    int best = 0;
-    for (int i = 1; i < outstanding.length; i++) {
-      if (outstanding[i] < outstanding[best]) {
-        best = i;
-      }
-    }
-    return best;
-  }
-
   private void dispatch(Batch batch) {
-    int best = leastLoaded();
-    outstanding[best]++;
-    processors.get(best).tell(new Processor.Process(batch, getContext().getSelf(), processors));
+    processors.send(batch, getContext().getSelf());
   }
 }

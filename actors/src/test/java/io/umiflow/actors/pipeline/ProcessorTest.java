@@ -72,7 +72,7 @@ class ProcessorTest {
     for (long id : ids) {
       for (int mode = 0; mode < 3; mode++) {
         String expected = Long.toString(id) + (mode == 0 ? "" : mode == 1 ? "/A" : "/B");
-        int n = Processor.formatId(id, mode > 0, mode == 2, out);
+        int n = io.umiflow.actors.batch.MoleculeIdTag.format(id, mode > 0, mode == 2, out);
         assertEquals(expected, new String(out, 0, n, java.nio.charset.StandardCharsets.US_ASCII));
       }
     }
