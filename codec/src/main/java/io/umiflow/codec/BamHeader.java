@@ -69,6 +69,14 @@ public final class BamHeader {
   }
 
   /**
+   * A position as people write it, {@code chr1:1000} (1-based), or {@code unmapped} for {@link
+   * PositionKey#UNKNOWN}: the one format of loci in messages, progress and errors.
+   */
+  public String locus(int tid, int pos) {
+    return tid == PositionKey.UNKNOWN ? "unmapped" : referenceName(tid) + ":" + (pos + 1);
+  }
+
+  /**
    * Why this header does not declare template-coordinate order, or null when it does: {@code @HD} with
    * {@code SO:unsorted}, {@code GO:query} and {@code SS:[...:]template-coordinate}.
    */

@@ -177,13 +177,24 @@ public final class PositionKey implements Comparable<PositionKey> {
     return ((tid1 * 31 + pos1) * 31 + tid2) * 31 + pos2 + (neg1 ? 2 : 0) + (neg2 ? 1 : 0);
   }
 
-  /** Human-readable locus, e.g. {@code 0:1000+ 0:1250-}; reference names are the caller's to add. */
+  /** Both ends by reference index, e.g. {@code 0:1000+ 0:1250-}; {@link #describe} names the references. */
   @Override
   public String toString() {
-    return end(tid1, pos1, neg1) + " " + end(tid2, pos2, neg2);
+    return end(null, tid1, pos1, neg1) + " " + end(null, tid2, pos2, neg2);
   }
 
-  private static String end(int tid, int pos, boolean neg) {
-    return tid == UNKNOWN ? "*" : tid + ":" + (pos + 1) + (neg ? "-" : "+");
+  /** Both ends with their strands, e.g. {@code chr1:1000+ chr1:1250-}, or {@code unmapped}. */
+  public String describe(BamHeader header) {
+    if (unmapped()) {
+      return "unmapped";
+    }
+    return end(header, tid1, pos1, neg1) + " " + end(header, tid2, pos2, neg2);
+  }
+
+  private static String end(BamHeader header, int tid, int pos, boolean neg) {
+    if (tid == UNKNOWN) {
+      return "*";
+    }
+    return (header == null ? tid + ":" + (pos + 1) : header.locus(tid, pos)) + (neg ? "-" : "+");
   }
 }

@@ -77,8 +77,7 @@ final class OpenBatch {
   private int tplR2 = -1;
   private long tplFirstRecord;
   private final PositionKey key = new PositionKey();
-  private final PositionKey previous = new PositionKey();
-  private boolean havePrevious;
+  private final PositionOrder order;
   private long groupTemplates;
   /** Longest UMI of the open group, measured once it has {@link MemoryPlan#MEASURED_GROUP_TEMPLATES}. */
   private int openUmiLength;
@@ -102,6 +101,7 @@ final class OpenBatch {
     this.batchBuffers = new ByteArrayPool(plan.batchArraySize(), flow);
     this.source = settings.source();
     this.splitter = new RecordSplitter(source);
+    this.order = new PositionOrder(header, source);
   }
 
   /** The sequence number of the open batch: the priority its credits are taken at. */
@@ -321,7 +321,7 @@ final class OpenBatch {
   private void startSpill() throws IOException {
     int openFirst = groupStart[groups - 1];
     spill = new SpillFile.Appender(spillFolder.newFile("group"), settings.deflateBackend());
-    spillLocus = locus();
+    spillLocus = order.locus();
     spillRecords = 0;
     for (int t = openFirst; t < templates; t++) {
       spillRecords += (r1[t] >= 0 ? 1 : 0) + (r2[t] >= 0 ? 1 : 0);
@@ -460,30 +460,22 @@ final class OpenBatch {
     }
     key.set(data, tplR1, data, tplR2);
     boolean r1Earlier = key.r1IsLowerOf(data, tplR1, data, tplR2);
-    if (!havePrevious) {
-      openGroup();
-      havePrevious = true;
-    } else {
-      int c = previous.compareTo(key);
-      if (c > 0) {
-        int at = tplR1 >= 0 ? tplR1 : tplR2;
-        throw new InputFormatException(source + ": record " + tplFirstRecord + " (read "
-            + BamRecord.readName(data, at) + ") is out of template-coordinate order: " + describe(key)
-            + " comes after " + describe(previous)
-            + "; sort the input with samtools sort --template-coordinate");
-      }
-      if (c < 0) {
-        closeGroup();
+    switch (order.next(key, tplFirstRecord, data, tplR1 >= 0 ? tplR1 : tplR2)) {
+      case FIRST -> openGroup();
+      case NEW_GROUP -> {
+        closeGroup(order.closed());
         if (spill != null) {
           closeSpill();
         }
         openGroup();
-      } else if (spill != null) {
-        spillTemplate(r1Earlier);
-        return;
+      }
+      case SAME_GROUP -> {
+        if (spill != null) {
+          spillTemplate(r1Earlier);
+          return;
+        }
       }
     }
-    previous.copyFrom(key);
     r1[templates] = tplR1;
     r2[templates] = tplR2;
     early[templates] = r1Earlier;
@@ -526,10 +518,10 @@ final class OpenBatch {
     return tag < 0 ? 0 : Math.max(0, BamRecord.stringLength(data, tag, rec + BamRecord.totalSize(data, rec)));
   }
 
-  private void closeGroup() {
+  private void closeGroup(PositionKey closed) {
     stats.positionGroups.incrementAndGet();
     stats.noteGroupSize(groupTemplates);
-    stats.noteLocus(previous.tid1(), previous.pos1());
+    stats.noteLocus(closed.tid1(), closed.pos1());
     if (spill == null) {
       closedMaxGroup = Math.max(closedMaxGroup, groupTemplates);
       if (groupTemplates >= MemoryPlan.MEASURED_GROUP_TEMPLATES) {
@@ -537,21 +529,6 @@ final class OpenBatch {
       }
     }
     groupTemplates = 0;
-  }
-
-  private String describe(PositionKey k) {
-    if (k.unmapped()) {
-      return "unmapped";
-    }
-    return end(k.tid1(), k.pos1(), k.neg1()) + " " + end(k.tid2(), k.pos2(), k.neg2());
-  }
-
-  private String end(int tid, int pos, boolean neg) {
-    return tid == PositionKey.UNKNOWN ? "*" : header.referenceName(tid) + ":" + (pos + 1) + (neg ? "-" : "+");
-  }
-
-  private String locus() {
-    return havePrevious ? describe(previous) : "the start";
   }
 
   private int templateStart(int t) {
@@ -689,8 +666,8 @@ final class OpenBatch {
     if (inTemplate) {
       finishTemplate();
     }
-    if (havePrevious) {
-      closeGroup();
+    if (order.started()) {
+      closeGroup(order.current());
     }
     if (spill != null) {
       closeSpill();

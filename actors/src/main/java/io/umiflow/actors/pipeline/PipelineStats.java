@@ -68,7 +68,6 @@ public final class PipelineStats {
     if (v < 0) {
       return "";
     }
-    int tid = (int) (v >>> 32);
-    return tid == io.umiflow.codec.PositionKey.UNKNOWN ? "unmapped" : header.referenceName(tid) + ":" + ((int) v + 1);
+    return header.locus((int) (v >>> 32), (int) v);
   }
 }
