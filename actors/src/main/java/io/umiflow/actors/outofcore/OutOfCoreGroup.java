@@ -7,7 +7,6 @@ import io.umiflow.actors.batch.BatchMetrics;
 import io.umiflow.actors.batch.JobFailure;
 import io.umiflow.actors.batch.TemplateClassifier;
 import io.umiflow.actors.memory.MemoryPlan;
-import io.umiflow.actors.batch.MoleculeIdTag;
 
 import io.umiflow.assign.Assignment;
 import io.umiflow.assign.IntSort;
@@ -16,9 +15,6 @@ import io.umiflow.assign.UmiAssignmentException;
 import io.umiflow.assign.UmiSet;
 import io.umiflow.assign.Workspace;
 import io.umiflow.codec.BamRecord;
-import io.umiflow.codec.BgzfOutputStream;
-import io.umiflow.codec.TagEditor;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,7 +22,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.PriorityQueue;
 
 /**
  * Groups one position group that the grouper streamed to a spill file, within a fixed number of bytes
@@ -46,12 +41,15 @@ import java.util.PriorityQueue;
  * </ol>
  *
  * <p>Memory: {@code limit} bytes for the entry index, one subgroup's assignment, a run buffer or the merge
- * cursors. When the distinct entries alone do not fit, the job fails naming the locus.
+ * cursors. When the distinct entries of all partitions do not fit, the partitions go in waves; when those of
+ * one partition do not fit, the job fails naming the locus.
+ *
+ * <p>Reading the file is {@link SpillChunks}'s, the runs and their merge {@link SortedRuns}', the output
+ * records {@link TaggedOutput}'s. Over 300 lines because the passes, the waves and the assignment share one
+ * state (the entry index, the partitions, the current wave and its molecule ids) that splitting would pass
+ * back and forth.
  */
 public final class OutOfCoreGroup {
-  /** What one open run costs while merging: its BGZF input buffers and entry buffer. */
-  private static final long CURSOR_BYTES = 256L << 10;
-  private static final int MAX_FAN_IN = 64;
   private static final int CHUNK_BYTES_MAX = 8 << 20;
 
   private final SpilledGroup group;
@@ -74,8 +72,6 @@ public final class OutOfCoreGroup {
   /** Every wave's runs are written. */
   private boolean wavesDone;
   private int wavesRun;
-  /** The cursor holds an entry not yet copied into a chunk. */
-  private boolean pending;
 
   // pass 1: distinct entries; key = partition id (4), flags (1), UMI bytes
   private ByteKeyIndex partitions = new ByteKeyIndex();
@@ -87,16 +83,11 @@ public final class OutOfCoreGroup {
   private byte[] key = new byte[64];
   private int keyLength;
 
-  // the chunk of templates being read, viewed as a Batch
-  private byte[] data;
-  private int[] r1 = new int[1024];
-  private int[] r2 = new int[1024];
-  private boolean[] early = new boolean[1024];
-  private long[] recNo = new long[1024];
+  private final SpillChunks chunks;
 
   // pass 2 and merge
   private long[] bestScore;
-  private final List<Path> runs = new ArrayList<>();
+  private final SortedRuns runs;
 
   public OutOfCoreGroup(SpilledGroup group, GroupSettings settings, TemplateClassifier classifier, UmiAssigner assigner,
                  long limit, SpillFolder folder, String locus) {
@@ -110,7 +101,9 @@ public final class OutOfCoreGroup {
     this.locus = locus;
     this.assignTag = settings.assignTag().getBytes(StandardCharsets.US_ASCII);
     this.source = settings.source();
-    this.data = new byte[(int) Math.max(1 << 16, Math.min(CHUNK_BYTES_MAX, limit / 8))];
+    this.chunks = new SpillChunks(group.file(), settings.deflateBackend(), group.seq(),
+        (int) Math.max(1 << 16, Math.min(CHUNK_BYTES_MAX, limit / 8)));
+    this.runs = new SortedRuns(folder, settings.deflateBackend());
   }
 
   public BatchMetrics metrics() {
@@ -139,25 +132,47 @@ public final class OutOfCoreGroup {
 
   /** Pass 1: the distinct entries (of the current wave's partitions) with their counts. */
   private void distinctEntries() throws IOException {
-    long kept = 0;
-    try (SpillFile.Cursor in = openSpill()) {
+    long[] kept = new long[1];
+    forEachKept((chunk, t) -> {
+      kept[0]++;
+      int e = entries.add(key, 0, keyLength);
+      if (e == weight.length) {
+        weight = Arrays.copyOf(weight, weight.length * 2);
+      }
+      weight[e]++;
+    }, () -> {
+      if (indexBytes() > limit && waveSize != 1) {
+        throw new Overflow(entries.size() / (double) Math.max(1, kept[0]), entriesPerPartition(), false);
+      }
+      checkMemory(indexBytes(), "its distinct UMIs");
+    });
+  }
+
+  /** What a pass does with a kept template of the wave ({@link #key} holds its entry key). */
+  private interface KeptTemplate {
+    void accept(Batch chunk, int t) throws IOException;
+  }
+
+  /** What a pass does after each chunk. */
+  private interface AfterChunk {
+    void run() throws IOException;
+  }
+
+  /**
+   * One read of the spill file: filters every template (counting it when counting), calls {@code kept} for
+   * each kept template of the current wave, and {@code after} after each chunk.
+   */
+  private void forEachKept(KeptTemplate kept, AfterChunk after) throws IOException {
+    try (SpillChunks.Pass pass = chunks.pass()) {
       Batch chunk;
-      while ((chunk = readChunk(in)) != null) {
+      while ((chunk = pass.next()) != null) {
         classifier.ensure(chunk.templates());
         for (int t = 0; t < chunk.templates(); t++) {
           if (keep(chunk, t)) {
-            kept++;
-            int e = entries.add(key, 0, keyLength);
-            if (e == weight.length) {
-              weight = Arrays.copyOf(weight, weight.length * 2);
-            }
-            weight[e]++;
+            kept.accept(chunk, t);
           }
         }
-        if (indexBytes() > limit && waveSize != 1) {
-          throw new Overflow(entries.size() / (double) Math.max(1, kept), entriesPerPartition(), false);
-        }
-        checkMemory(indexBytes(), "its distinct UMIs");
+        after.run();
       }
     }
   }
@@ -204,23 +219,17 @@ public final class OutOfCoreGroup {
     metrics.discardedUmisTooShort = 0;
     entries = new ByteKeyIndex();
     weight = new int[1024];
-    long[] templates = new long[16];
+    long[][] perPartition = {new long[16]};
     countFilters = true;
-    try (SpillFile.Cursor in = openSpill()) {
-      Batch chunk;
-      while ((chunk = readChunk(in)) != null) {
-        classifier.ensure(chunk.templates());
-        for (int t = 0; t < chunk.templates(); t++) {
-          if (keep(chunk, t)) {
-            int p = BamRecord.i32(key, 0);
-            if (p >= templates.length) {
-              templates = Arrays.copyOf(templates, Math.max(p + 1, templates.length * 2));
-            }
-            templates[p]++;
-          }
-        }
+    forEachKept((chunk, t) -> {
+      int p = BamRecord.i32(key, 0);
+      long[] templates = perPartition[0];
+      if (p >= templates.length) {
+        perPartition[0] = templates = Arrays.copyOf(templates, Math.max(p + 1, templates.length * 2));
       }
-    }
+      templates[p]++;
+    }, () -> {});
+    long[] templates = perPartition[0];
     countFilters = false;
     int n = partitions.size();
     int[] order = new int[n];
@@ -352,7 +361,7 @@ public final class OutOfCoreGroup {
   }
 
   private long chunkBytes() {
-    return data.length + 21L * r1.length + classifier.retainedBytes();
+    return chunks.retainedBytes() + classifier.retainedBytes();
   }
 
   private void checkMemory(long bytes, String what) {
@@ -469,7 +478,7 @@ public final class OutOfCoreGroup {
     partitions = null;
     entryMolecule = null;
     entryB = null;
-    data = new byte[1];
+    chunks.release();
   }
 
   /** One pass 2 over the file, for the templates of the current wave (all when there are none). */
@@ -485,88 +494,62 @@ public final class OutOfCoreGroup {
     long runBytes = settings.spillRunBytes() > 0 ? settings.spillRunBytes()
         : Math.min(256L << 20, (limit - fixed) / 2);
     checkMemory(fixed + 2 * Math.max(runBytes, 1 << 16), "sorting its templates");
-    byte[] run = new byte[(int) Math.max(settings.spillRunBytes() > 0 ? 1024 : 1 << 16, runBytes)];
-    int[] offsets = new int[1024];
-    int runUsed = 0;
-    int runEntries = 0;
-    try (SpillFile.Cursor in = openSpill()) {
-      Batch chunk;
-      while ((chunk = readChunk(in)) != null) {
-        classifier.ensure(chunk.templates());
-        byte[] d = chunk.data();
-        for (int t = 0; t < chunk.templates(); t++) {
-          if (!keep(chunk, t)) {
-            continue;
-          }
-          int e = entries.find(key, 0, keyLength);
-          int molecule = entryMolecule[e];
-          boolean b = entryB[e];
-          int a = chunk.r1()[t];
-          int z = chunk.r2()[t];
-          long score = 0;
-          if (bestScore != null) {
-            score = BatchAssigner.duplicateScore(d, a) + BatchAssigner.duplicateScore(d, z);
-            int family = 2 * molecule + (b ? 1 : 0);
-            bestScore[family] = Math.max(bestScore[family], score);
-          }
-          int size = SpillFile.HEADER + (a >= 0 ? BamRecord.totalSize(d, a) : 0) + (z >= 0 ? BamRecord.totalSize(d, z) : 0);
-          if (runUsed + size > run.length && runEntries > 0) {
-            writeRun(run, offsets, runEntries);
-            runUsed = 0;
-            runEntries = 0;
-          }
-          if (size > run.length) {
-            run = new byte[size];
-          }
-          if (runEntries == offsets.length) {
-            offsets = Arrays.copyOf(offsets, offsets.length * 2);
-          }
-          offsets[runEntries++] = runUsed;
-          runUsed += SpillFile.write(run, runUsed, d, a, z, chunk.r1Earlier()[t], chunk.recordNumber()[t], molecule, b,
-              score);
-        }
+    RunBuffer buffer = new RunBuffer((int) Math.max(settings.spillRunBytes() > 0 ? 1024 : 1 << 16, runBytes));
+    forEachKept((chunk, t) -> {
+      int e = entries.find(key, 0, keyLength);
+      int molecule = entryMolecule[e];
+      boolean b = entryB[e];
+      byte[] d = chunk.data();
+      int a = chunk.r1()[t];
+      int z = chunk.r2()[t];
+      long score = 0;
+      if (bestScore != null) {
+        score = BatchAssigner.duplicateScore(d, a) + BatchAssigner.duplicateScore(d, z);
+        int family = 2 * molecule + (b ? 1 : 0);
+        bestScore[family] = Math.max(bestScore[family], score);
       }
-    }
-    if (runEntries > 0) {
-      writeRun(run, offsets, runEntries);
-    }
+      buffer.add(chunk, t, molecule, b, score);
+    }, () -> {});
+    buffer.flush();
   }
 
-  /**
-   * Sorts a run like the in-memory path sorts a group: a primitive sort on (molecule, strand, position in
-   * the run) first, then names (and input order) only inside each family, where they differ.
-   */
-  private void writeRun(byte[] run, int[] offsets, int n) throws IOException {
-    long[] keys = new long[n];
-    for (int i = 0; i < n; i++) {
-      int at = offsets[i];
-      keys[i] = ((long) BamRecord.i32(run, at + 13) << 32) | (run[at + 17] != 0 ? 1L << 31 : 0) | i;
+  /** Kept templates tagged with their molecules, written as a sorted run whenever the buffer is full. */
+  private final class RunBuffer {
+    private byte[] run;
+    private int[] offsets = new int[1024];
+    private int used;
+    private int entries;
+
+    RunBuffer(int bytes) {
+      this.run = new byte[bytes];
     }
-    Arrays.sort(keys);
-    int[] sorted = new int[n];
-    for (int i = 0; i < n; i++) {
-      sorted[i] = offsets[(int) (keys[i] & 0x7fffffffL)];
-    }
-    int[] scratch = new int[n];
-    for (int s = 0; s < n; ) {
-      int e = s + 1;
-      while (e < n && (keys[e] >>> 31) == (keys[s] >>> 31)) {
-        e++;
+
+    void add(Batch chunk, int t, int molecule, boolean bStrand, long score) throws IOException {
+      byte[] d = chunk.data();
+      int a = chunk.r1()[t];
+      int z = chunk.r2()[t];
+      int size = SpillFile.HEADER + (a >= 0 ? BamRecord.totalSize(d, a) : 0) + (z >= 0 ? BamRecord.totalSize(d, z) : 0);
+      if (used + size > run.length && entries > 0) {
+        flush();
       }
-      if (e - s > 1) {
-        int[] family = Arrays.copyOfRange(sorted, s, e);
-        int[] byName = IntSort.sort(family, e - s, scratch, (x, y) -> SpillFile.compareEntries(run, x, run, y));
-        System.arraycopy(byName, 0, sorted, s, e - s);
+      if (size > run.length) {
+        run = new byte[size];
       }
-      s = e;
+      if (entries == offsets.length) {
+        offsets = Arrays.copyOf(offsets, offsets.length * 2);
+      }
+      offsets[entries++] = used;
+      used += SpillFile.write(run, used, d, a, z, chunk.r1Earlier()[t], chunk.recordNumber()[t], molecule, bStrand,
+          score);
     }
-    Path path = folder.newFile("run");
-    try (SpillFile.Appender out = new SpillFile.Appender(path, settings.deflateBackend())) {
-      for (int i = 0; i < n; i++) {
-        out.appendRaw(run, sorted[i]);
+
+    void flush() throws IOException {
+      if (entries > 0) {
+        runs.write(run, offsets, entries);
+        used = 0;
+        entries = 0;
       }
     }
-    runs.add(path);
   }
 
   /**
@@ -575,14 +558,13 @@ public final class OutOfCoreGroup {
    * {@code mergeLimit} bytes (the duplicate scores plus one cursor per run merged at once).
    */
   public Path merge(long base, long mergeLimit) throws IOException {
-    reduceRuns(mergeLimit);
     Path output = folder.newFile("output");
-    OutputEncoder encoder = new OutputEncoder(output, base);
-    try (encoder) {
-      mergeRuns(new ArrayList<>(runs), encoder);
+    TaggedOutput.ToFile out = new TaggedOutput.ToFile(tagging(), base, output, settings.compressionLevel(),
+        settings.deflateBackend());
+    try (out) {
+      runs.mergeInto(out, cursorRoom(mergeLimit));
     }
-    runs.clear();
-    metrics.recordsOut = encoder.records;
+    metrics.recordsOut = out.records;
     return output;
   }
 
@@ -595,240 +577,27 @@ public final class OutOfCoreGroup {
     long bound = group.recordBytes() + 32L * group.records();
     long message = bound + 4L * (group.records() + group.templates() + 4) + 64;
     long scores = bestScore == null ? 0 : 8L * bestScore.length;
-    long need = message + scores + 2 * CURSOR_BYTES + (1 << 20);
+    long need = message + scores + 2 * SortedRuns.CURSOR_BYTES + (1 << 20);
     if (bound > Integer.MAX_VALUE - 16 || need > mergeLimit) {
       long budget = MemoryPlan.budgetForSpill(need, settings.threads(), settings.memoryTuning());
       throw new JobFailure("the position group at " + locus + " has " + mib(group.recordBytes())
           + " of records; delivered as one message it needs " + mib(need) + ", more than the " + mib(mergeLimit)
           + " it may use; a memory budget of " + mib(budget) + " would hold it", budget);
     }
-    reduceRuns(mergeLimit - message);
-    RecordsEncoder encoder = new RecordsEncoder(base, (int) bound, (int) group.records(), (int) group.templates());
-    mergeRuns(new ArrayList<>(runs), encoder);
-    runs.clear();
-    encoder.finishFamily();
-    metrics.recordsOut = encoder.records;
-    return encoder.batch();
+    TaggedOutput.ToRecords out = new TaggedOutput.ToRecords(tagging(), base, (int) bound, (int) group.records(),
+        (int) group.templates());
+    runs.mergeInto(out, cursorRoom(mergeLimit - message));
+    GroupedBatch batch = out.batch();
+    metrics.recordsOut = out.records;
+    return batch;
   }
 
-  /** Merges runs in levels until one merge of at most the fan-in {@code mergeLimit} allows is left. */
-  private void reduceRuns(long mergeLimit) throws IOException {
-    long free = mergeLimit - (bestScore == null ? 0 : 8L * bestScore.length) - (1 << 20);
-    int fanIn = (int) Math.max(2, Math.min(MAX_FAN_IN, free / CURSOR_BYTES));
-    while (runs.size() > fanIn) {
-      List<Path> some = new ArrayList<>(runs.subList(0, fanIn));
-      runs.subList(0, fanIn).clear();
-      Path merged = folder.newFile("run");
-      try (SpillFile.Appender out = new SpillFile.Appender(merged, settings.deflateBackend())) {
-        mergeRuns(some, c -> out.append(c));
-      }
-      runs.add(merged);
-    }
+  /** What merging within {@code limit} leaves for run cursors, beside the duplicate scores. */
+  private long cursorRoom(long limit) {
+    return limit - (bestScore == null ? 0 : 8L * bestScore.length) - (1 << 20);
   }
 
-  private interface EntrySink {
-    void accept(SpillFile.Cursor c) throws IOException;
-  }
-
-  /** Streams the entries of {@code paths} in order into {@code sink}, deleting each run once read. */
-  private void mergeRuns(List<Path> paths, EntrySink sink) throws IOException {
-    PriorityQueue<SpillFile.Cursor> heads = new PriorityQueue<>(
-        (a, b) -> SpillFile.compareEntries(a.buf, 0, b.buf, 0));
-    List<SpillFile.Cursor> open = new ArrayList<>();
-    try {
-      for (Path p : paths) {
-        SpillFile.Cursor c = new SpillFile.Cursor(p, settings.deflateBackend());
-        open.add(c);
-        if (c.next()) {
-          heads.add(c);
-        }
-      }
-      while (!heads.isEmpty()) {
-        SpillFile.Cursor c = heads.poll();
-        sink.accept(c);
-        if (c.next()) {
-          heads.add(c);
-        }
-      }
-    } finally {
-      for (SpillFile.Cursor c : open) {
-        c.close();
-      }
-      for (Path p : paths) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
-
-  /**
-   * Turns merged entries into output records: counts families and marks duplicates as they pass (families
-   * arrive contiguous, in name order), formats each molecule id and hands the tagged records to
-   * {@link #emit}.
-   */
-  private abstract class TaggingSink implements EntrySink {
-    private final long base;
-    private final byte[] value = new byte[24];
-    private long family = -1;
-    private int familySize;
-    private boolean bestSeen;
-    long records;
-
-    TaggingSink(long base) {
-      this.base = base;
-    }
-
-    @Override
-    public void accept(SpillFile.Cursor c) throws IOException {
-      long f = 2L * c.molecule() + (c.bStrand() ? 1 : 0);
-      if (f != family) {
-        finishFamily();
-        family = f;
-        bestSeen = false;
-      }
-      familySize++;
-      boolean duplicate = false;
-      if (bestScore != null) {
-        // in name order within the family, the first template with the best score is the one kept
-        duplicate = bestSeen || c.score() != bestScore[(int) f];
-        bestSeen |= !duplicate;
-      }
-      int vlen = MoleculeIdTag.format(base + c.molecule(), paired, c.bStrand(), value);
-      startTemplate();
-      for (int r = 0; r < 2; r++) {
-        int rec = r == 0 ? c.r1() : c.r2();
-        if (rec < 0) {
-          continue;
-        }
-        emit(c.buf, rec, value, vlen, duplicate);
-        records++;
-      }
-    }
-
-    /** Counts the family that just ended. */
-    void finishFamily() {
-      if (familySize > 0) {
-        metrics.addFamily(familySize);
-        familySize = 0;
-      }
-    }
-
-    /** A template's records follow. */
-    void startTemplate() {}
-
-    /** One output record: {@code rec} of {@code src} with the id {@code value[0..vlen)} and the duplicate flag. */
-    abstract void emit(byte[] src, int rec, byte[] value, int vlen, boolean duplicate) throws IOException;
-  }
-
-  /** Writes merged entries as BGZF-compressed output records. */
-  private final class OutputEncoder extends TaggingSink implements AutoCloseable {
-    private final BgzfOutputStream out;
-    private byte[] record = new byte[1 << 12];
-
-    OutputEncoder(Path path, long base) throws IOException {
-      super(base);
-      this.out = new BgzfOutputStream(new BufferedOutputStream(Files.newOutputStream(path), 1 << 16),
-          settings.compressionLevel(), settings.deflateBackend());
-    }
-
-    @Override
-    void emit(byte[] src, int rec, byte[] value, int vlen, boolean duplicate) throws IOException {
-      int room = TagEditor.maxEditedSize(src, rec, vlen);
-      if (record.length < room) {
-        record = new byte[Math.max(room, record.length * 2)];
-      }
-      int n = MoleculeIdTag.write(src, rec, assignTag, value, vlen, bestScore != null, duplicate, record, 0);
-      out.write(record, 0, n);
-    }
-
-    @Override
-    public void close() throws IOException {
-      finishFamily();
-      out.closeWithoutEofMarker();
-    }
-  }
-
-  /** Collects merged entries as one {@link GroupedBatch} of records (one position group). */
-  private final class RecordsEncoder extends TaggingSink {
-    private final byte[] out;
-    private final int[] recordStart;
-    private final int[] templateStart;
-    private int used;
-    private int templates;
-
-    RecordsEncoder(long base, int bytes, int records, int templates) {
-      super(base);
-      this.out = new byte[bytes];
-      this.recordStart = new int[records + 1];
-      this.templateStart = new int[templates + 1];
-    }
-
-    @Override
-    void startTemplate() {
-      templateStart[templates++] = (int) records;
-    }
-
-    @Override
-    void emit(byte[] src, int rec, byte[] value, int vlen, boolean duplicate) {
-      recordStart[(int) records] = used;
-      used += MoleculeIdTag.write(src, rec, assignTag, value, vlen, bestScore != null, duplicate, out, used);
-    }
-
-    GroupedBatch batch() {
-      recordStart[(int) records] = used;
-      templateStart[templates] = (int) records;
-      int[] groupStart = templates > 0 ? new int[] {0, templates} : new int[] {0};
-      return new GroupedBatch(out, used, recordStart, (int) records, templateStart, templates, groupStart,
-          templates > 0 ? 1 : 0);
-    }
-  }
-
-  /** A new pass over the spill file (a pass left early, by an overflow, leaves no entry behind). */
-  private SpillFile.Cursor openSpill() throws IOException {
-    pending = false;
-    return new SpillFile.Cursor(group.file(), settings.deflateBackend());
-  }
-
-  /** Reads the next templates of the file into the chunk buffer, viewed as a one-group batch; null at the end. */
-  private Batch readChunk(SpillFile.Cursor in) throws IOException {
-    int n = 0;
-    int used = 0;
-    int records = 0;
-    while (true) {
-      if (!pending) {
-        if (!in.next()) {
-          break;
-        }
-        pending = true;
-      }
-      int size = in.recordBytes();
-      if (used + size > data.length) {
-        if (n > 0) {
-          break;
-        }
-        data = new byte[size]; // one template larger than the chunk
-      }
-      if (n == r1.length) {
-        int cap = n * 2;
-        r1 = Arrays.copyOf(r1, cap);
-        r2 = Arrays.copyOf(r2, cap);
-        early = Arrays.copyOf(early, cap);
-        recNo = Arrays.copyOf(recNo, cap);
-      }
-      System.arraycopy(in.buf, SpillFile.HEADER, data, used, size);
-      int a = in.r1();
-      int z = in.r2();
-      r1[n] = a < 0 ? -1 : used + a - SpillFile.HEADER;
-      r2[n] = z < 0 ? -1 : used + z - SpillFile.HEADER;
-      records += (a >= 0 ? 1 : 0) + (z >= 0 ? 1 : 0);
-      early[n] = in.r1Earlier();
-      recNo[n] = in.recordNumber();
-      used += size;
-      n++;
-      pending = false;
-    }
-    if (n == 0) {
-      return null;
-    }
-    return new Batch(group.seq(), data, used, n, r1, r2, early, recNo, 1, new int[] {0, n}, records, 0);
+  private TaggedOutput.Tagging tagging() {
+    return new TaggedOutput.Tagging(assignTag, paired, bestScore, metrics);
   }
 }

@@ -32,7 +32,13 @@ import java.util.Arrays;
  * <p>Memory: a fixed ~200 KiB of buffers per open file, whatever its size.
  */
 public final class SpillFile {
-  static final int HEADER = 4 + 1 + 8 + 4 + 1 + 8;
+  // offsets of the header fields in an entry
+  private static final int FLAGS = 4;
+  private static final int RECORD_NUMBER = 5;
+  private static final int MOLECULE = 13;
+  private static final int STRAND = 17;
+  private static final int SCORE = 18;
+  static final int HEADER = SCORE + 8;
   private static final int BUFFER = 64 << 10;
 
   private SpillFile() {}
@@ -137,14 +143,14 @@ public final class SpillFile {
     }
 
     int r1() {
-      return (buf[4] & 1) != 0 ? HEADER : -1;
+      return (buf[FLAGS] & 1) != 0 ? HEADER : -1;
     }
 
     int r2() {
-      if ((buf[4] & 2) == 0) {
+      if ((buf[FLAGS] & 2) == 0) {
         return -1;
       }
-      return (buf[4] & 1) != 0 ? HEADER + BamRecord.totalSize(buf, HEADER) : HEADER;
+      return (buf[FLAGS] & 1) != 0 ? HEADER + BamRecord.totalSize(buf, HEADER) : HEADER;
     }
 
     /** Offset of the first present record (the one that names the template). */
@@ -153,23 +159,23 @@ public final class SpillFile {
     }
 
     boolean r1Earlier() {
-      return (buf[4] & 4) != 0;
+      return (buf[FLAGS] & 4) != 0;
     }
 
     long recordNumber() {
-      return getI64(buf, 5);
+      return getI64(buf, RECORD_NUMBER);
     }
 
     int molecule() {
-      return BamRecord.i32(buf, 13);
+      return SpillFile.molecule(buf, 0);
     }
 
     boolean bStrand() {
-      return buf[17] != 0;
+      return SpillFile.bStrand(buf, 0);
     }
 
     long score() {
-      return getI64(buf, 18);
+      return getI64(buf, SCORE);
     }
 
     /** Bytes of the current entry's records. */
@@ -201,20 +207,30 @@ public final class SpillFile {
   private static void writeHeader(byte[] h, int at, int recordBytes, boolean hasR1, boolean hasR2, boolean r1Earlier,
                                   long recordNumber, int molecule, boolean bStrand, long score) {
     BamRecord.putI32(h, at, HEADER - 4 + recordBytes);
-    h[at + 4] = (byte) ((hasR1 ? 1 : 0) | (hasR2 ? 2 : 0) | (r1Earlier ? 4 : 0));
-    putI64(h, at + 5, recordNumber);
-    BamRecord.putI32(h, at + 13, molecule);
-    h[at + 17] = (byte) (bStrand ? 1 : 0);
-    putI64(h, at + 18, score);
+    h[at + FLAGS] = (byte) ((hasR1 ? 1 : 0) | (hasR2 ? 2 : 0) | (r1Earlier ? 4 : 0));
+    putI64(h, at + RECORD_NUMBER, recordNumber);
+    BamRecord.putI32(h, at + MOLECULE, molecule);
+    h[at + STRAND] = (byte) (bStrand ? 1 : 0);
+    putI64(h, at + SCORE, score);
+  }
+
+  /** The molecule of the entry at {@code at} of {@code b}. */
+  static int molecule(byte[] b, int at) {
+    return BamRecord.i32(b, at + MOLECULE);
+  }
+
+  /** True when the entry at {@code at} of {@code b} is on the /B strand. */
+  static boolean bStrand(byte[] b, int at) {
+    return b[at + STRAND] != 0;
   }
 
   /** Order of the out-of-core output: molecule, /A before /B, read name, then input order. */
   static int compareEntries(byte[] a, int ao, byte[] b, int bo) {
-    int c = Integer.compare(BamRecord.i32(a, ao + 13), BamRecord.i32(b, bo + 13));
+    int c = Integer.compare(molecule(a, ao), molecule(b, bo));
     if (c != 0) {
       return c;
     }
-    c = Byte.compare(a[ao + 17], b[bo + 17]);
+    c = Byte.compare(a[ao + STRAND], b[bo + STRAND]);
     if (c != 0) {
       return c;
     }
@@ -222,7 +238,7 @@ public final class SpillFile {
     if (c != 0) {
       return c;
     }
-    return Long.compare(getI64(a, ao + 5), getI64(b, bo + 5));
+    return Long.compare(getI64(a, ao + RECORD_NUMBER), getI64(b, bo + RECORD_NUMBER));
   }
 
   static void putI64(byte[] b, int off, long v) {
