@@ -1,12 +1,8 @@
 package io.umiflow.actors;
 import io.umiflow.actors.batch.BatchMetrics;
 import io.umiflow.actors.outofcore.SpillFolder;
-import io.umiflow.actors.pipeline.Grouper;
 import io.umiflow.actors.pipeline.Pipeline;
 import io.umiflow.actors.pipeline.PipelineStats;
-import io.umiflow.actors.pipeline.Processor;
-import io.umiflow.actors.pipeline.StageOutput;
-import io.umiflow.actors.pipeline.Writer;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;

@@ -31,29 +31,13 @@ public final class GiantGroupBam {
   public static Path write(Path out, String compat, int copies, int tail, long seed, int cells) throws IOException {
     Path in = JobRunner.shared(compat);
     List<byte[]> records = JobRunner.records(in);
-    // templates: runs of one name, with the key of their primary records
+    List<TestBatches.Template> all = TestBatches.templates(records);
     List<int[]> templates = new ArrayList<>(); // first record, end record
     List<PositionKey> keys = new ArrayList<>();
-    for (int i = 0; i < records.size(); ) {
-      int j = i;
-      byte[] r1 = null;
-      byte[] r2 = null;
-      while (j < records.size() && BamRecord.sameName(records.get(i), 0, records.get(j), 0)) {
-        byte[] r = records.get(j);
-        int f = BamRecord.flag(r, 0);
-        if ((f & (BamRecord.FLAG_SECONDARY | BamRecord.FLAG_SUPPLEMENTARY)) == 0) {
-          if ((f & BamRecord.FLAG_READ2) != 0) {
-            r2 = r;
-          } else {
-            r1 = r;
-          }
-        }
-        j++;
-      }
-      templates.add(new int[] {i, j});
-      keys.add(r1 == null && r2 == null ? null : new PositionKey().set(r1 == null ? r2 : r1, r1 == null ? -1 : 0,
-          r2 == null ? r1 : r2, r2 == null ? -1 : 0));
-      i = j;
+    for (TestBatches.Template t : all) {
+      int first = (int) t.firstRecord() - 1;
+      templates.add(new int[] {first, first + t.records().size()});
+      keys.add(t.key());
     }
     int best = -1;
     int bestSize = 0;

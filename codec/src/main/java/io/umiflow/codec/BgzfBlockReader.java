@@ -11,6 +11,7 @@ import java.io.InputStream;
 public final class BgzfBlockReader implements AutoCloseable {
   private final InputStream in;
   private final String source;
+  /** The byte offset of the next block in the source, for messages. */
   private long offset;
   private boolean sawEof;
 
@@ -21,11 +22,6 @@ public final class BgzfBlockReader implements AutoCloseable {
   public BgzfBlockReader(InputStream in, String source) {
     this.in = in;
     this.source = source;
-  }
-
-  /** The byte offset of the next block in the source. */
-  public long offset() {
-    return offset;
   }
 
   /** True when the last block returned so far was the EOF marker (a well-formed end). */

@@ -41,24 +41,68 @@ class BamCodecTest {
     return out;
   }
 
+  /**
+   * The spec's 5' position (0-based), from htsjdk rather than our CIGAR walk: htsjdk's unclipped start and
+   * end count hard clips too, so they are asked about a copy whose CIGAR has its hard clips removed.
+   */
   private static int softClipFivePrime(SAMRecord r) {
-    Cigar c = r.getCigar();
-    if (!r.getReadNegativeStrandFlag()) {
-      int clip = 0;
-      for (CigarElement e : c.getCigarElements()) {
-        if (e.getOperator() == CigarOperator.S) clip += e.getLength();
-        else if (e.getOperator() != CigarOperator.H) break;
+    SAMRecord soft = r.deepCopy();
+    List<CigarElement> kept = new ArrayList<>();
+    for (CigarElement e : r.getCigar().getCigarElements()) {
+      if (e.getOperator() != CigarOperator.H) {
+        kept.add(e);
       }
-      return r.getAlignmentStart() - 1 - clip;
     }
-    int clip = 0;
-    List<CigarElement> els = c.getCigarElements();
-    for (int i = els.size() - 1; i >= 0; i--) {
-      CigarElement e = els.get(i);
-      if (e.getOperator() == CigarOperator.S) clip += e.getLength();
-      else if (e.getOperator() != CigarOperator.H) break;
+    soft.setCigar(new Cigar(kept));
+    return (r.getReadNegativeStrandFlag() ? soft.getUnclippedEnd() : soft.getUnclippedStart()) - 1;
+  }
+
+  /** Records with random CIGARs, hard and soft clips at either end, on either strand. */
+  @org.junit.jupiter.api.Test
+  void unclippedFivePrime_randomCigarsWithHardClips_matchesHtsjdkWithoutTheHardClips() throws IOException {
+    htsjdk.samtools.SAMFileHeader header = new htsjdk.samtools.SAMFileHeader();
+    header.addSequence(new htsjdk.samtools.SAMSequenceRecord("chr1", 10_000_000));
+    java.util.Random rnd = new java.util.Random(11);
+    int hardClipped = 0;
+    for (int i = 0; i < 20_000; i++) {
+      List<CigarElement> els = new ArrayList<>();
+      boolean leadH = rnd.nextInt(3) == 0;
+      boolean trailH = rnd.nextInt(3) == 0;
+      if (leadH) els.add(new CigarElement(1 + rnd.nextInt(30), CigarOperator.H));
+      if (rnd.nextBoolean()) els.add(new CigarElement(1 + rnd.nextInt(40), CigarOperator.S));
+      els.add(new CigarElement(1 + rnd.nextInt(60), CigarOperator.M));
+      for (int k = rnd.nextInt(4); k > 0; k--) {
+        CigarOperator op = new CigarOperator[] {CigarOperator.I, CigarOperator.D, CigarOperator.N}[rnd.nextInt(3)];
+        els.add(new CigarElement(1 + rnd.nextInt(20), op));
+        els.add(new CigarElement(1 + rnd.nextInt(60), CigarOperator.M));
+      }
+      if (rnd.nextBoolean()) els.add(new CigarElement(1 + rnd.nextInt(40), CigarOperator.S));
+      if (trailH) els.add(new CigarElement(1 + rnd.nextInt(30), CigarOperator.H));
+      hardClipped += leadH || trailH ? 1 : 0;
+      Cigar cigar = new Cigar(els);
+      SAMRecord r = new SAMRecord(header);
+      r.setReadName("r" + i);
+      r.setReferenceIndex(0);
+      r.setAlignmentStart(1000 + rnd.nextInt(1_000_000));
+      r.setReadNegativeStrandFlag(rnd.nextBoolean());
+      r.setCigar(cigar);
+      byte[] bases = new byte[cigar.getReadLength()];
+      java.util.Arrays.fill(bases, (byte) 'A');
+      r.setReadBases(bases);
+      r.setBaseQualities(SAMRecord.NULL_QUALS);
+      byte[] b = encode(header, r);
+      assertEquals(softClipFivePrime(r), BamRecord.unclippedFivePrime(b, 0), r.getCigarString() + " "
+          + (r.getReadNegativeStrandFlag() ? "-" : "+"));
     }
-    return r.getAlignmentEnd() - 1 + clip;
+    assertTrue(hardClipped > 5_000, "the test should generate hard clips: " + hardClipped);
+  }
+
+  private static byte[] encode(htsjdk.samtools.SAMFileHeader header, SAMRecord r) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    htsjdk.samtools.BAMRecordCodec codec = new htsjdk.samtools.BAMRecordCodec(header);
+    codec.setOutputStream(out);
+    codec.encode(r);
+    return out.toByteArray();
   }
 
   @ParameterizedTest

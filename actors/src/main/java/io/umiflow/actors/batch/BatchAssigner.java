@@ -1,7 +1,6 @@
 package io.umiflow.actors.batch;
 import io.umiflow.actors.GroupSettings;
 import io.umiflow.actors.memory.MemoryPlan;
-import io.umiflow.actors.pipeline.Processor;
 
 import io.umiflow.assign.Assignment;
 import io.umiflow.assign.IntSort;

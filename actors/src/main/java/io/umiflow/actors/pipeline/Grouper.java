@@ -43,7 +43,7 @@ import java.util.Map;
  * reserve of the flow account for its out-of-core grouping, taken at its own priority (granted once the
  * batches before it are written; nothing after it is cut before that).
  */
-public final class Grouper extends AbstractBehavior<Grouper.Command> {
+final class Grouper extends AbstractBehavior<Grouper.Command> {
   sealed interface Command {}
 
   /**

@@ -19,7 +19,7 @@ import java.util.List;
  * else. Hands the compressed bytes' credits back as soon as they are garbage; the array a chunk is inflated
  * into keeps its credit (taken by the reader) until the grouper gives both back to the pool.
  */
-public final class Inflater extends AbstractBehavior<Inflater.Command> {
+final class Inflater extends AbstractBehavior<Inflater.Command> {
   sealed interface Command {}
 
   /** A chunk of consecutive compressed blocks, number {@code seq} in input order. */

@@ -16,7 +16,7 @@ import java.util.Arrays;
  * Writes fgbio's metric files, text for text: tab-separated, a header row of field names, fractions with
  * at most six decimals and no trailing zeros. Each file is written under a temporary name and renamed.
  */
-public final class MetricsFiles {
+final class MetricsFiles {
   private MetricsFiles() {}
 
   /** fgbio's number format: rounded half-up to 6 decimals, trailing zeros dropped, {@code 1} not {@code 1.0}. */

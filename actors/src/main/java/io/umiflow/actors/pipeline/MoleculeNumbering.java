@@ -7,7 +7,7 @@ import java.util.Map;
  * Hands out molecule ids across the whole input: batches report their molecule counts in any order, and
  * each gets its first id as soon as every earlier batch has reported. Used by both output ends.
  */
-public final class MoleculeNumbering {
+final class MoleculeNumbering {
   private final Map<Long, Writer.Counted> waiting = new HashMap<>();
   private long nextBatch;
   private long nextId;

@@ -38,7 +38,7 @@ import java.util.Map;
  * resumes it) while it goes on encoding the batches it has already assigned, which is what gives memory
  * back; the batch at the head of the output order is always granted (see {@link MemoryLedger}).
  */
-public final class Processor extends AbstractBehavior<Processor.Command> {
+final class Processor extends AbstractBehavior<Processor.Command> {
   sealed interface Command {}
 
   /**

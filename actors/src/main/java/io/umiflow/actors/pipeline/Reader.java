@@ -33,7 +33,7 @@ import java.util.List;
  * and inflated bytes from the reader account; the grouper gives them back once it has parsed the chunk,
  * so a stalled downstream stops the reader. Reads the header itself first, inflating on its own thread.
  */
-public final class Reader extends AbstractBehavior<Reader.Command> {
+final class Reader extends AbstractBehavior<Reader.Command> {
   sealed interface Command {}
 
   /** Go on after the header: where the chunks go. */

@@ -18,7 +18,7 @@ import java.util.Map;
  * credit until delivered, so a slow consumer holds the stage at its budget and, through the grouper,
  * stops the grants to the producer.
  */
-public final class StageOutput extends AbstractBehavior<Writer.Command> {
+final class StageOutput extends AbstractBehavior<Writer.Command> {
   private final ActorRef<GroupStage.ConsumerEvent> consumer;
   private final MemoryLedger.Account flow;
   private final PipelineStats stats;

@@ -35,7 +35,7 @@ import java.util.Map;
  * batch (see {@link MemoryLedger}). Output goes to a temporary file beside the
  * final one and is renamed only when complete; a stopped or failed job leaves nothing under the final name.
  */
-public final class Writer extends AbstractBehavior<Writer.Command> {
+final class Writer extends AbstractBehavior<Writer.Command> {
   sealed interface Command {}
 
   /** Batch {@code seq} has {@code molecules} molecules; answer {@code replyTo} with its first id. */

@@ -117,37 +117,6 @@ class OutOfCoreTest {
     }
   }
 
-  /** Templates of a BAM's records as runs of one read name, with the position keys of their primary records. */
-  private record Template(List<byte[]> records, PositionKey key) {}
-
-  private static List<Template> templates(List<byte[]> records) {
-    List<Template> out = new ArrayList<>();
-    for (int i = 0; i < records.size(); ) {
-      int j = i;
-      byte[] r1 = null;
-      byte[] r2 = null;
-      while (j < records.size() && BamRecord.sameName(records.get(i), 0, records.get(j), 0)) {
-        byte[] r = records.get(j);
-        int f = BamRecord.flag(r, 0);
-        if ((f & (BamRecord.FLAG_SECONDARY | BamRecord.FLAG_SUPPLEMENTARY)) == 0) {
-          if ((f & BamRecord.FLAG_READ2) != 0) {
-            r2 = r;
-          } else {
-            r1 = r;
-          }
-        }
-        j++;
-      }
-      if (r1 != null || r2 != null) {
-        PositionKey k = new PositionKey().set(r1 == null ? r2 : r1, r1 == null ? -1 : 0, r2 == null ? r1 : r2,
-            r2 == null ? -1 : 0);
-        out.add(new Template(records.subList(i, j), k));
-      }
-      i = j;
-    }
-    return out;
-  }
-
   /**
    * The grouper used to send the last batch, and the end, before the spilled group it had just closed when
    * the input ended with exactly one template at a new position: the writer then waited forever for the
@@ -156,7 +125,8 @@ class OutOfCoreTest {
   @Test
   void spilledGroupFollowedByOneFinalTemplate_completesLikeInMemory() throws IOException {
     Path in = JobRunner.shared("single.tc.bam");
-    List<Template> all = templates(JobRunner.records(in));
+    List<TestBatches.Template> all = TestBatches.templates(JobRunner.records(in)).stream()
+        .filter(t -> t.key() != null).toList();
     int bestStart = 0;
     int bestSize = 0;
     for (int s = 0; s < all.size(); ) {
