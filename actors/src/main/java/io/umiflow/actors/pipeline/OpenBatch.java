@@ -34,6 +34,9 @@ import java.util.Arrays;
  * each half would reach into the other's fields.
  */
 final class OpenBatch {
+  /** Group-start slots of the arrays the open group moves to at a cut. */
+  private static final int NEXT_GROUP_CAPACITY = 16;
+
   private final GroupSettings settings;
   private final MemoryPlan plan;
   private final MemoryLedger.Account flow;
@@ -547,8 +550,6 @@ final class OpenBatch {
   /** The shape of the next cut: the closed groups as a batch, the rest moved to new arrays. */
   private record CutPlan(int closed, int keepFirst, int cutAt, int tailTemplates, int tailBytes, int batchRecords,
                          int nextDataCap, int nextTplCap, long batchCredit, long need) {}
-
-  private static final int NEXT_GROUP_CAPACITY = 16;
 
   private CutPlan cutPlan() {
     int closed = spill != null ? groups : groups - 1;
