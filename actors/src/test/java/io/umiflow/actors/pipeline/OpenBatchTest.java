@@ -86,67 +86,75 @@ class OpenBatchTest {
     }
     byte[] input = all.toByteArray();
     Random rnd = new Random(seed);
-    List<Group> groups = new ArrayList<>();
-    int batches = 0;
-    int spilled = 0;
+    Collected out = new Collected(flow);
+    byte[] chunk = null;
+    int off = 0;
     int at = 0;
     boolean ended = false;
-    while (true) {
+    while (true) { // one step per turn, in the grouper's order
       SpilledGroup s = open.takeEndedSpill();
       if (s != null) {
-        groups.add(spilledGroup(s, settings));
-        spilled++;
-        flow.advanceHead(s.seq() + 1);
+        out.add(s, settings);
       } else if (open.untransferred() > 0) {
         assertTrue(flow.tryAcquire(open.seq(), open.untransferred()));
         open.transferred();
       } else if (open.cutWanted()) {
         hold(open, flow, open.cutNeed());
-        Batch b = open.cut();
-        if (b != null) {
-          groups.addAll(batchGroups(b));
-          batches++;
-          finish(b, flow);
-        }
+        out.add(open.cut());
       } else if (ended) {
         hold(open, flow, open.lastBatchNeed());
-        Batch last = open.lastBatch();
-        if (last != null) {
-          groups.addAll(batchGroups(last));
-          batches++;
-          finish(last, flow);
-        }
+        out.add(open.lastBatch());
         // idle pooled arrays keep their credit until a request reclaims them: ask for the whole account
         long held = flow.tryAcquire(open.seq(), flow.capacity()) ? 0 : flow.held();
-        return new Run(groups, batches, spilled, held);
-      } else if (at == input.length) {
-        open.finishInput();
-        ended = true;
-      } else {
-        // a chunk of random size, fed in slices as the grouper does
-        int chunkLen = Math.min(input.length - at, 1 + rnd.nextInt(1 << 20));
-        byte[] chunk = Arrays.copyOfRange(input, at, at + chunkLen);
-        at += chunkLen;
-        for (int off = 0; off < chunk.length; ) {
-          int len = Math.min(plan.sliceBytes(), chunk.length - off);
-          int carry = open.carryBound(chunk, off, len);
-          if (open.projectedNeed(len, plan.sliceRecords(), carry) > plan.itemLimit() && open.makeRoom(carry)) {
-            while (open.cutWanted()) {
-              hold(open, flow, open.cutNeed());
-              Batch b = open.cut();
-              if (b != null) {
-                groups.addAll(batchGroups(b));
-                batches++;
-                finish(b, flow);
-              }
-            }
-            continue;
-          }
-          hold(open, flow, open.growNeed(len, plan.sliceRecords(), carry));
-          open.grow(len, plan.sliceRecords());
-          off += open.feed(chunk, off, len, plan.sliceRecords());
+        return new Run(out.groups, out.batches, out.spilled, held);
+      } else if (chunk == null || off == chunk.length) {
+        if (at == input.length) {
+          open.finishInput();
+          ended = true;
+        } else { // a chunk of random size
+          int chunkLen = Math.min(input.length - at, 1 + rnd.nextInt(1 << 20));
+          chunk = Arrays.copyOfRange(input, at, at + chunkLen);
+          at += chunkLen;
+          off = 0;
         }
+      } else { // its next slice
+        int len = Math.min(plan.sliceBytes(), chunk.length - off);
+        int carry = open.carryBound(chunk, off, len);
+        if (open.projectedNeed(len, plan.sliceRecords(), carry) > plan.itemLimit() && open.makeRoom(carry)) {
+          continue; // a cut or a spill first
+        }
+        hold(open, flow, open.growNeed(len, plan.sliceRecords(), carry));
+        open.grow(len, plan.sliceRecords());
+        off += open.feed(chunk, off, len, plan.sliceRecords());
       }
+    }
+  }
+
+  /** What the open batch sent, in sequence order, with the credits the processor and writer would give back. */
+  private static final class Collected {
+    final List<Group> groups = new ArrayList<>();
+    final MemoryLedger.Account flow;
+    int batches;
+    int spilled;
+
+    Collected(MemoryLedger.Account flow) {
+      this.flow = flow;
+    }
+
+    void add(Batch b) {
+      if (b != null) {
+        groups.addAll(batchGroups(b));
+        batches++;
+        long handed = b.recycleData(); // its contents are copied out
+        flow.release(b.credit() - handed);
+        flow.advanceHead(b.seq() + 1);
+      }
+    }
+
+    void add(SpilledGroup s, GroupSettings settings) throws IOException {
+      groups.add(spilledGroup(s, settings));
+      spilled++;
+      flow.advanceHead(s.seq() + 1);
     }
   }
 
@@ -156,13 +164,6 @@ class OpenBatchTest {
       open.credited(more);
       assertTrue(flow.tryAcquire(open.seq(), more), "the head is always granted: " + more + " at " + open.seq());
     }
-  }
-
-  /** What the processor and writer do with a batch's credit, once its contents are copied out. */
-  private static void finish(Batch b, MemoryLedger.Account flow) {
-    long handed = b.recycleData();
-    flow.release(b.credit() - handed);
-    flow.advanceHead(b.seq() + 1);
   }
 
   private static List<Group> batchGroups(Batch b) {
