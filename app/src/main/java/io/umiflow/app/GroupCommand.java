@@ -20,7 +20,10 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code umiflow group}: fgbio GroupReadsByUmi's job on template-coordinate-sorted input. */
+/**
+ * {@code umiflow group}: fgbio GroupReadsByUmi's job on template-coordinate-sorted input. Over 300 lines
+ * because its help text and fgbio's option names (with their descriptions) are most of it.
+ */
 @Command(
     name = "group",
     sortOptions = false,

@@ -12,7 +12,8 @@ import java.util.Arrays;
  * sorts the UMIs, and the Hamming distance is an XOR and a popcount per 32 bases. Otherwise the
  * comparisons run on the bytes: slower, same answers. For one-word keys a hash index answers "which
  * UMIs lie within k edits of this one" by enumerating the sum over d of C(L,d)*3^d variants, used when
- * that is cheaper than scanning.
+ * that is cheaper than scanning. Over 300 lines because the packed and the byte forms must give the same
+ * answers, and keeping them side by side is what keeps them equal.
  */
 final class DistinctUmis {
   /** Receives distinct indices from {@link #forEachNeighbor}. */

@@ -24,6 +24,9 @@ import java.util.Arrays;
  * <p>Memory: the scratch grows to the largest batch and partition seen; {@link #retainedBytes()} reports it
  * and {@link #release()} gives it back. Bounded by {@link MemoryPlan#processingNeed} from empty; the
  * per-template results ({@link Result}) are the batch's own, {@link MemoryPlan#assignedBytes}.
+ *
+ * <p>Over 300 lines because assignment is resumable group by group within a credit ({@link #assignWithin}):
+ * the partition, order and duplicate steps share the position it resumes from.
  */
 public final class BatchAssigner {
   private final GroupSettings settings;

@@ -37,6 +37,9 @@ import java.util.Map;
  * when a group's UMIs turn out longer. When the credits are not there the worker waits for them (Granted
  * resumes it) while it goes on encoding the batches it has already assigned, which is what gives memory
  * back; the batch at the head of the output order is always granted (see {@link MemoryLedger}).
+ *
+ * <p>About 300 lines of protocol and handlers: seven messages, the in-order queue, giant batches encoded in
+ * slices by all workers, spilled groups; the work itself is in the classes named above.
  */
 final class Processor extends AbstractBehavior<Processor.Command> {
   sealed interface Command {}

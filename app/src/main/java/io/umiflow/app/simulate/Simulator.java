@@ -21,7 +21,8 @@ import java.util.SplittableRandom;
  *
  * <p>Cost: molecules are generated per contig and sorted by a packed long (8 bytes each); templates are
  * streamed as they are made, except the few deferred ones above, which are held encoded until the end of
- * their contig. Memory stays near 20 bytes per molecule of the largest contig.
+ * their contig. Memory stays near 20 bytes per molecule of the largest contig. Over 300 lines because each
+ * shape knob (hotspots, amplicons, libraries, cells, errors) is a few lines of one generation loop.
  */
 public final class Simulator {
   private static final int OP_M = 0;
