@@ -23,6 +23,8 @@ import java.nio.file.Paths;
  * @param markDuplicates      set the duplicate flag on all but the best template of each family
  * @param familySizeHistogram optional path of the family size histogram
  * @param groupingMetrics     optional path of the grouping metrics
+ * @param groupSizeHistogram  optional path of the position group size histogram
+ * @param reference           FASTA of the references, for CRAM input (indexed, {@code .fai} beside it); or null
  * @param threads             worker threads (inflate, group, assign, deflate)
  * @param memoryBudget        bytes the ledger may account (the job's share of the heap)
  * @param compressionLevel    output BGZF level 0-9
@@ -50,6 +52,8 @@ public record GroupSettings(
     boolean markDuplicates,
     String familySizeHistogram,
     String groupingMetrics,
+    String groupSizeHistogram,
+    String reference,
     int threads,
     long memoryBudget,
     int compressionLevel,
@@ -142,6 +146,8 @@ public record GroupSettings(
     b.markDuplicates = markDuplicates;
     b.familySizeHistogram = familySizeHistogram;
     b.groupingMetrics = groupingMetrics;
+    b.groupSizeHistogram = groupSizeHistogram;
+    b.reference = reference;
     b.threads = threads;
     b.memoryBudget = memoryBudget;
     b.compressionLevel = compressionLevel;
@@ -170,6 +176,8 @@ public record GroupSettings(
     private boolean markDuplicates;
     private String familySizeHistogram;
     private String groupingMetrics;
+    private String groupSizeHistogram;
+    private String reference;
     private int threads = Runtime.getRuntime().availableProcessors();
     private long memoryBudget = 256L << 20;
     private int compressionLevel = 1;
@@ -208,6 +216,10 @@ public record GroupSettings(
     public Builder familySizeHistogram(String v) { familySizeHistogram = v; return this; }
     /** Grouping metrics path or null. */
     public Builder groupingMetrics(String v) { groupingMetrics = v; return this; }
+    /** Position group size histogram path or null. */
+    public Builder groupSizeHistogram(String v) { groupSizeHistogram = v; return this; }
+    /** Reference FASTA for CRAM input, or null. */
+    public Builder reference(String v) { reference = v; return this; }
     /** Worker threads. */
     public Builder threads(int v) { threads = v; return this; }
     /** The ledger's budget in bytes. */
@@ -258,21 +270,29 @@ public record GroupSettings(
       MemoryTuning tuning = memoryTuning != null ? memoryTuning : MemoryTuning.defaults();
       MemoryPlan.of(memoryBudget, threads, tuning); // fails with a reason when the budget cannot be split
       require(deflateBackend.available(), "deflate backend not available");
-      if (!input.equals("-") && !output.equals("-")) {
-        Path in = Paths.get(input).toAbsolutePath().normalize();
-        Path out = Paths.get(output).toAbsolutePath().normalize();
-        require(!in.equals(out), "the output must not be the input (" + input + ")");
-        for (String metrics : new String[] {familySizeHistogram, groupingMetrics}) {
-          if (metrics != null) {
-            Path m = Paths.get(metrics).toAbsolutePath().normalize();
-            require(!m.equals(in) && !m.equals(out), "metrics file " + metrics + " would overwrite the input or output");
-          }
-        }
-      }
+      requireDistinctFiles();
+      require(reference == null || java.nio.file.Files.isRegularFile(Paths.get(reference)),
+          "--reference " + reference + ": no such file");
       return new GroupSettings(input, output, strategy, edits, mq, includeNonPf, rawTag, assignTag, cellTag,
-          minUmiLength, markDuplicates, familySizeHistogram, groupingMetrics, threads, memoryBudget,
+          minUmiLength, markDuplicates, familySizeHistogram, groupingMetrics, groupSizeHistogram, reference,
+          threads, memoryBudget,
           compressionLevel, tmpDir, deflateBackend, commandLine == null ? "" : commandLine, progressMillis,
           spillThreshold, spillRunBytes, tuning);
+    }
+
+    /** No file of the run (input, output, metrics) is another: a run must not overwrite what it reads or writes. */
+    private void requireDistinctFiles() {
+      java.util.Map<Path, String> seen = new java.util.HashMap<>();
+      String[][] files = {{input, "the input"}, {output, "the output"}, {familySizeHistogram, "--family-size-histogram"},
+          {groupingMetrics, "--grouping-metrics"}, {groupSizeHistogram, "--group-size-histogram"}};
+      for (String[] f : files) {
+        if (f[0] == null || f[0].equals("-")) {
+          continue;
+        }
+        Path p = Paths.get(f[0]).toAbsolutePath().normalize();
+        String before = seen.putIfAbsent(p, f[1]);
+        require(before == null, f[1] + " " + f[0] + " is also " + before);
+      }
     }
 
     private static void requireTag(String tag, String option) {

@@ -116,6 +116,16 @@ final class GroupCommand implements Callable<Integer> {
       description = "Write the grouping metrics (fgbio format).")
   String groupingMetrics;
 
+  @Option(names = "--group-size-histogram", paramLabel = "FILE",
+      description = "Write the position group size histogram: how many position groups kept how many templates "
+          + "(the family histogram's format).")
+  String groupSizeHistogram;
+
+  @Option(names = "--summary-json", paramLabel = "FILE",
+      description = "Write what the run did as JSON (records, filters, molecules, groups, time, memory, settings; "
+          + "schema in docs/summary-json.md). Written only when the run completes.")
+  String summaryJson;
+
   @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
   Integer threads;
 
@@ -156,6 +166,9 @@ final class GroupCommand implements Callable<Integer> {
   @Option(names = {"-v", "--verbose"}, description = "Print progress every second and the pipeline's settings.")
   boolean verbose;
 
+  /** The job's result, once it has completed. */
+  private volatile GroupJob.Completed completed;
+
   @Override
   public Integer call() {
     PrintStream err = System.err;
@@ -173,6 +186,11 @@ final class GroupCommand implements Callable<Integer> {
       err.println("umiflow group: " + e.getMessage());
       return 2;
     }
+    String summaryProblem = summaryJsonProblem(settings);
+    if (summaryProblem != null) {
+      err.println("umiflow group: " + summaryProblem);
+      return 2;
+    }
     if (settings.strategy() == Strategy.IDENTITY && edits != 1 && edits != 0 && !quiet) {
       err.println("umiflow group: warning: --edits " + edits + " is ignored by the identity strategy");
     }
@@ -182,6 +200,23 @@ final class GroupCommand implements Callable<Integer> {
       return 1;
     }
     return run(settings, err);
+  }
+
+  /** Why --summary-json cannot be written where asked, found before the run rather than after it; or null. */
+  private String summaryJsonProblem(GroupSettings s) {
+    if (summaryJson == null) {
+      return null;
+    }
+    java.nio.file.Path p = Paths.get(summaryJson).toAbsolutePath().normalize();
+    for (String other : new String[] {s.input(), s.output(), s.familySizeHistogram(), s.groupingMetrics(),
+        s.groupSizeHistogram()}) {
+      if (other != null && !other.equals("-") && Paths.get(other).toAbsolutePath().normalize().equals(p)) {
+        return "--summary-json " + summaryJson + " is also another file of the run";
+      }
+    }
+    java.nio.file.Path parent = p.getParent();
+    return parent != null && Files.isDirectory(parent) ? null
+        : "--summary-json " + summaryJson + ": folder " + parent + " does not exist";
   }
 
   private GroupSettings settings() {
@@ -200,6 +235,7 @@ final class GroupCommand implements Callable<Integer> {
         .markDuplicates(markDuplicates)
         .familySizeHistogram(familySizeHistogram)
         .groupingMetrics(groupingMetrics)
+        .groupSizeHistogram(groupSizeHistogram)
         .threads(threads == null ? Runtime.getRuntime().availableProcessors() : threads)
         .memoryBudget(budget)
         .compressionLevel(compressionLevel)
@@ -245,6 +281,9 @@ final class GroupCommand implements Callable<Integer> {
     }, "umiflow-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     int code = status.join();
+    if (code == 0 && summaryJson != null) {
+      code = writeSummary(resolved, err);
+    }
     system.terminate();
     awaitQuietly(system);
     try {
@@ -253,6 +292,23 @@ final class GroupCommand implements Callable<Integer> {
       // already shutting down
     }
     return code;
+  }
+
+  /** Writes the --summary-json file through a temporary name; 1 (with a message) when it cannot. */
+  private int writeSummary(GroupSettings s, PrintStream err) {
+    try {
+      AtomicFiles.writeString(Paths.get(summaryJson), SummaryJson.of(s, completed.summary(), memoryCeiling(),
+          BuildInfo.peakRssBytes()));
+      return 0;
+    } catch (java.io.IOException e) {
+      err.println("umiflow group: --summary-json " + summaryJson + ": cannot write (" + e.getMessage() + ")");
+      return 1;
+    }
+  }
+
+  /** The process ceiling this run was given (--memory, or the launcher's default). */
+  private long memoryCeiling() {
+    return memory != null ? MemorySize.parse(memory) : MemorySize.defaultCeiling();
   }
 
   /**
@@ -307,6 +363,9 @@ final class GroupCommand implements Callable<Integer> {
   }
 
   private void report(GroupJob.Event e, GroupSettings s, PrintStream err) {
+    if (e instanceof GroupJob.Completed c) {
+      completed = c;
+    }
     if (e instanceof GroupJob.Failed f) {
       err.println("umiflow group: " + f.reason()
           + (f.neededBudget() > 0 ? "; run with --memory " + MemorySize.ceilingFor(f.neededBudget()) : ""));

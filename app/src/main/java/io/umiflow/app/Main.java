@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
     versionProvider = Main.VersionProvider.class,
     description = "Groups sequencing reads into source molecules by position and UMI, within a hard memory budget.",
     subcommands = {GroupCommand.class, SimulateCommand.class, ClusterCommand.class, CohortCommand.class,
+        CompletionCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec
@@ -38,11 +39,11 @@ public final class Main implements Runnable {
     spec.commandLine().usage(spec.commandLine().getErr());
   }
 
-  /** Reports the version recorded in @PG lines. */
+  /** The version (recorded in @PG lines), the commit it was built from, the runtime and the deflaters found. */
   static final class VersionProvider implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"umiflow " + io.umiflow.actors.Version.VERSION};
+      return BuildInfo.versionLines();
     }
   }
 }

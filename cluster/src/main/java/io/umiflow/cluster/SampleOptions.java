@@ -14,7 +14,7 @@ public final class SampleOptions {
   /** Every option a manifest may set. */
   public static final List<String> NAMES = List.of("strategy", "edits", "min-map-q", "include-non-pf-reads",
       "raw-tag", "assign-tag", "cell-tag", "min-umi-length", "mark-duplicates", "compression-level",
-      "family-size-histogram", "grouping-metrics", "tmp-dir");
+      "family-size-histogram", "grouping-metrics", "group-size-histogram", "reference", "tmp-dir");
 
   private SampleOptions() {}
 
@@ -40,6 +40,8 @@ public final class SampleOptions {
         case "compression-level" -> b.compressionLevel(integer(e));
         case "family-size-histogram" -> b.familySizeHistogram(v);
         case "grouping-metrics" -> b.groupingMetrics(v);
+        case "group-size-histogram" -> b.groupSizeHistogram(v);
+        case "reference" -> b.reference(v);
         case "tmp-dir" -> b.tmpDir(v);
         default -> throw new IllegalArgumentException("unknown option '" + e.getKey() + "' (one of "
             + String.join(", ", NAMES) + ")");

@@ -178,6 +178,7 @@ public final class BatchAssigner {
     if (from == to) {
       return;
     }
+    metrics.addGroup(to - from);
     for (int s = from; s < to; ) {
       int e = partitionEnd(s, to);
       base += assignPartition(s, e, base, molecule, bStrand);

@@ -28,6 +28,7 @@ abstract class TaggedOutput implements SortedRuns.EntrySink {
   private int familySize;
   private boolean bestSeen;
   long records;
+  private long templates;
 
   TaggedOutput(Tagging tagging, long base) {
     this.tagging = tagging;
@@ -51,6 +52,7 @@ abstract class TaggedOutput implements SortedRuns.EntrySink {
       bestSeen |= !duplicate;
     }
     int vlen = MoleculeIdTag.format(base + c.molecule(), tagging.paired(), c.bStrand(), value);
+    templates++;
     startTemplate();
     for (int r = 0; r < 2; r++) {
       int rec = r == 0 ? c.r1() : c.r2();
@@ -68,6 +70,13 @@ abstract class TaggedOutput implements SortedRuns.EntrySink {
       tagging.metrics().addFamily(familySize);
       familySize = 0;
     }
+  }
+
+  /** Every entry has passed: counts the last family and the position group. */
+  void finish() {
+    finishFamily();
+    tagging.metrics().addGroup(templates);
+    templates = 0;
   }
 
   /** A template's records follow. */
@@ -103,7 +112,7 @@ abstract class TaggedOutput implements SortedRuns.EntrySink {
 
     @Override
     public void close() throws IOException {
-      finishFamily();
+      finish();
       out.closeWithoutEofMarker();
     }
   }
@@ -136,7 +145,7 @@ abstract class TaggedOutput implements SortedRuns.EntrySink {
 
     /** The position group's records, once every entry has passed. */
     GroupedBatch batch() {
-      finishFamily();
+      finish();
       recordStart[(int) records] = used;
       templateStart[templates] = (int) records;
       int[] groupStart = templates > 0 ? new int[] {0, templates} : new int[] {0};

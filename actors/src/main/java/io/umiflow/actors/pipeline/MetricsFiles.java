@@ -54,6 +54,30 @@ final class MetricsFiles {
     return out.toString();
   }
 
+  /**
+   * The position group size histogram (ours; fgbio has none): position_group_size (kept templates of a
+   * position group), count, fraction, fraction_gt_or_eq_position_group_size, in the family histogram's
+   * shape so that the same parsers read it. The tail fractions come from exact counts.
+   */
+  static String groupSizes(BatchMetrics m) {
+    int[] sizes = m.groupSizes.keys().toArray();
+    Arrays.sort(sizes);
+    long total = 0;
+    for (int s : sizes) {
+      total += m.groupSizes.get(s);
+    }
+    StringBuilder out = new StringBuilder(
+        "position_group_size\tcount\tfraction\tfraction_gt_or_eq_position_group_size\n");
+    long tail = total;
+    for (int s : sizes) {
+      long count = m.groupSizes.get(s);
+      out.append(s).append('\t').append(count).append('\t').append(fraction(count / (double) total)).append('\t')
+          .append(fraction(tail / (double) total)).append('\n');
+      tail -= count;
+    }
+    return out.toString();
+  }
+
   /** The grouping metrics: one row of record counts. */
   static String groupingMetrics(BatchMetrics m) {
     return "accepted_sam_records\tdiscarded_non_pf\tdiscarded_poor_alignment\tdiscarded_ns_in_umi\tdiscarded_umis_to_short\n"

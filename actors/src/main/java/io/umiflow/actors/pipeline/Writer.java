@@ -194,6 +194,9 @@ final class Writer extends AbstractBehavior<Writer.Command> {
       if (settings.groupingMetrics() != null) {
         MetricsFiles.write(Paths.get(settings.groupingMetrics()), MetricsFiles.groupingMetrics(totals));
       }
+      if (settings.groupSizeHistogram() != null) {
+        MetricsFiles.write(Paths.get(settings.groupSizeHistogram()), MetricsFiles.groupSizes(totals));
+      }
       if (tmp != null) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         tmp = null;
