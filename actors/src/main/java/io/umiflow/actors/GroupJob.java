@@ -79,9 +79,18 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
    * @param accountedBytes  bytes held in the ledger now
    * @param budgetBytes     the ledger's budget
    * @param largestGroup    templates in the largest position group so far
+   * @param inputBytesRead  bytes of the input read, as stored (compressed)
+   * @param inputBytes      the input's size in bytes, or -1 when unknown (standard input, a pipe)
+   * @param elapsedMillis   time since the job started
    */
   public record Progress(long recordsRead, long recordsWritten, double recordsPerSecond, String locus,
-                         long accountedBytes, long budgetBytes, long largestGroup) implements Event {}
+                         long accountedBytes, long budgetBytes, long largestGroup, long inputBytesRead,
+                         long inputBytes, long elapsedMillis) implements Event {
+    /** The fraction of the input read, 0..1, or -1 when its size is unknown. */
+    public double fractionRead() {
+      return inputBytes > 0 ? Math.min(1.0, inputBytesRead / (double) inputBytes) : -1;
+    }
+  }
 
   /** The output and metrics are complete under their final names. */
   public record Completed(JobSummary summary) implements Event {}
@@ -111,6 +120,8 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   private java.io.OutputStream hostOutput;
   private BamHeader header;
   private long startNanos;
+  /** The input's size, for progress; -1 when unknown. */
+  private long inputBytes = -1;
   private boolean finished;
   private SpillFolder spillFolder;
 
@@ -157,12 +168,26 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     replyTo = s.replyTo();
     hostOutput = s.output();
     startNanos = System.nanoTime();
+    inputBytes = inputSize(settings);
     accounts = Pipeline.accounts(settings);
     ledger = accounts.ledger();
     ledgerListener.accept(ledger);
     events = getContext().messageAdapter(PipelineEvent.class, FromPipeline::new);
     input = Pipeline.spawnReader(getContext(), settings, accounts, stats, events);
     return this;
+  }
+
+  /** The size of a regular input file; -1 for standard input, pipes and anything whose size is not known. */
+  private static long inputSize(GroupSettings s) {
+    if (s.inputIsStdin()) {
+      return -1;
+    }
+    try {
+      java.nio.file.Path p = java.nio.file.Paths.get(s.input());
+      return java.nio.file.Files.isRegularFile(p) ? java.nio.file.Files.size(p) : -1;
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   private Behavior<Command> onPipeline(FromPipeline f) {
@@ -206,10 +231,12 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   }
 
   private Progress progress() {
-    double seconds = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
+    long elapsedNanos = System.nanoTime() - startNanos;
+    double seconds = Math.max(1e-3, elapsedNanos / 1e9);
     long read = stats.recordsRead();
     return new Progress(read, stats.recordsWritten(), read / seconds, header == null ? "" : stats.locus(header),
-        ledger.used(), ledger.budget(), stats.largestGroup());
+        ledger.used(), ledger.budget(), stats.largestGroup(), stats.inputBytesRead(), inputBytes,
+        elapsedNanos / 1_000_000);
   }
 
   private Behavior<Command> onFinished(PipelineEvent.Finished f) {

@@ -19,7 +19,7 @@ final class AtomicFiles {
 
   static void writeString(Path path, String text) throws IOException {
     Path abs = path.toAbsolutePath();
-    Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    Path tmp = temporaryBeside(abs);
     try {
       try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
           StandardOpenOption.WRITE)) {
@@ -29,5 +29,11 @@ final class AtomicFiles {
     } finally {
       Files.deleteIfExists(tmp);
     }
+  }
+
+  /** A hidden name beside {@code target} for its temporary file; nothing is created. */
+  static Path temporaryBeside(Path target) {
+    Path abs = target.toAbsolutePath();
+    return abs.resolveSibling("." + abs.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
   }
 }

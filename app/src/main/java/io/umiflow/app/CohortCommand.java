@@ -79,6 +79,11 @@ final class CohortCommand implements Callable<Integer> {
   @Option(names = {"-q", "--quiet"}, description = "Print only failures and the final line.")
   boolean quiet;
 
+  @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE",
+      description = "auto (on a terminal, a line per running sample and an overall bar; else plain lines), bar, "
+          + "lines or none (default: ${DEFAULT-VALUE}).")
+  String progress;
+
   @Override
   public Integer call() {
     PrintStream err = System.err;
@@ -89,6 +94,7 @@ final class CohortCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--min-workers must be >= 1, got " + minWorkers);
       }
       samples = Manifest.read(manifest, Map.of("strategy", strategy));
+      display = new ProgressDisplay(err, ProgressDisplay.Mode.resolve(progress, false), "umiflow cohort");
     } catch (IllegalArgumentException e) {
       err.println("umiflow cohort: " + e.getMessage());
       return 2;
@@ -128,11 +134,12 @@ final class CohortCommand implements Callable<Integer> {
       ClusterCommand.leave(system);
       return 1;
     }
+    CohortProgress shown = new CohortProgress(display, quiet, todo.size());
     CompletableFuture<Cohort.Finished> finished = new CompletableFuture<>();
     ActorRef<Cohort.Report> listener = system.systemActorOf(Behaviors.receive(Cohort.Report.class)
         .onAnyMessage(r -> {
           if (r instanceof Cohort.SampleReport s) {
-            print(s.event(), err);
+            shown.on(s.event());
           } else if (r instanceof Cohort.Finished f) {
             finished.complete(f);
           }
@@ -141,17 +148,19 @@ final class CohortCommand implements Callable<Integer> {
     system.systemActorOf(Cohort.create(todo, ClusterNode.proxy(system), listener,
         Duration.ofMillis((long) (redrive * 1000))), "cohort", Props.empty());
     if (!quiet) {
-      err.printf("umiflow cohort: %d samples sent to the cluster at %s%n", todo.size(),
-          String.join(",", membership.seedNodes));
+      display.println(String.format(Locale.ROOT, "umiflow cohort: %d samples sent to the cluster at %s", todo.size(),
+          String.join(",", membership.seedNodes)));
     }
     Cohort.Finished result;
     try {
       result = await(finished);
     } catch (IllegalStateException e) {
+      shown.finish();
       err.println("umiflow cohort: " + e.getMessage());
       ClusterCommand.leave(system);
       return 1;
     }
+    shown.finish();
     ClusterCommand.leave(system);
     List<String> failed = new ArrayList<>();
     result.outcomes().forEach((id, e) -> {
@@ -200,21 +209,7 @@ final class CohortCommand implements Callable<Integer> {
     }
   }
 
-  private void print(SampleEvent e, PrintStream err) {
-    if (e instanceof SampleEvent.Failed f) {
-      err.println("umiflow cohort: " + f.sampleId() + ": FAILED on " + f.node() + ": " + f.reason());
-    } else if (quiet) {
-      return;
-    } else if (e instanceof SampleEvent.Started s) {
-      err.println("umiflow cohort: " + s.sampleId() + ": started on " + s.node());
-    } else if (e instanceof SampleEvent.Progress p) {
-      err.printf(Locale.ROOT, "umiflow cohort: %s: %,d records read (%,.0f/s) on %s%n", p.sampleId(), p.recordsRead(),
-          p.recordsPerSecond(), p.node());
-    } else if (e instanceof SampleEvent.Completed c) {
-      err.printf(Locale.ROOT, "umiflow cohort: %s: done on %s in %.1f s: %,d records in, %,d out, %,d molecules%n",
-          c.sampleId(), c.node(), c.wallMillis() / 1000.0, c.recordsRead(), c.recordsWritten(), c.molecules());
-    }
-  }
+  private ProgressDisplay display;
 
   /** True when {@code bam} exists and ends with the BGZF end-of-file marker (the writer renames it last). */
   static boolean complete(Path bam) {

@@ -163,8 +163,19 @@ final class GroupCommand implements Callable<Integer> {
   @Option(names = {"-q", "--quiet"}, description = "Print only errors.")
   boolean quiet;
 
-  @Option(names = {"-v", "--verbose"}, description = "Print progress every second and the pipeline's settings.")
+  @Option(names = {"-v", "--verbose"}, description = "Print progress lines every second and the pipeline's settings.")
   boolean verbose;
+
+  @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE",
+      description = "auto (a bar with ETA when stderr is a terminal, else a line every 5 s), bar, lines or none "
+          + "(default: ${DEFAULT-VALUE}).")
+  String progress;
+
+  /** Tests: how often progress is shown, overriding the mode's interval. */
+  @Option(names = "--progress-millis", hidden = true)
+  Long progressMillis;
+
+  private ProgressDisplay display;
 
   /** The job's result, once it has completed. */
   private volatile GroupJob.Completed completed;
@@ -181,6 +192,7 @@ final class GroupCommand implements Callable<Integer> {
     load.start();
     GroupSettings settings;
     try {
+      display = new ProgressDisplay(err, ProgressDisplay.Mode.resolve(progress, quiet), "umiflow group");
       settings = settings();
     } catch (IllegalArgumentException e) {
       err.println("umiflow group: " + e.getMessage());
@@ -243,7 +255,7 @@ final class GroupCommand implements Callable<Integer> {
         .spillThreshold(spillThreshold == null ? 0 : MemorySize.parse(spillThreshold))
         .deflateBackend(DeflateBackend.JDK) // validated here; the chosen backend is resolved in run()
         .commandLine(commandLine())
-        .progressMillis(quiet ? 0 : (verbose ? 1000 : 5000))
+        .progressMillis(progressMillis != null ? progressMillis : display.intervalMillis(verbose))
         .build();
   }
 
@@ -274,6 +286,7 @@ final class GroupCommand implements Callable<Integer> {
     started.complete(resolved);
     Thread hook = new Thread(() -> {
       if (!status.isDone()) {
+        display.finish();
         err.println("umiflow group: interrupted; removing partial output");
         system.terminate();
         awaitQuietly(system);
@@ -366,6 +379,9 @@ final class GroupCommand implements Callable<Integer> {
     if (e instanceof GroupJob.Completed c) {
       completed = c;
     }
+    if (!(e instanceof GroupJob.Progress)) {
+      display.finish(); // the run's last words start on a clean line
+    }
     if (e instanceof GroupJob.Failed f) {
       err.println("umiflow group: " + f.reason()
           + (f.neededBudget() > 0 ? "; run with --memory " + MemorySize.ceilingFor(f.neededBudget()) : ""));
@@ -379,10 +395,11 @@ final class GroupCommand implements Callable<Integer> {
           st.input(), st.output(), s.strategy().cliName(), st.threads(), MemorySize.format(st.budgetBytes()),
           MemorySize.format(Runtime.getRuntime().maxMemory()), st.deflateBackend());
     } else if (e instanceof GroupJob.Progress p) {
-      err.printf(Locale.ROOT, "umiflow group: %,d records read (%,.0f/s), %,d written, at %s, budget %s of %s in use, "
-              + "largest group %,d templates%n",
-          p.recordsRead(), p.recordsPerSecond(), p.recordsWritten(), p.locus().isEmpty() ? "-" : p.locus(),
-          MemorySize.format(p.accountedBytes()), MemorySize.format(p.budgetBytes()), p.largestGroup());
+      display.show(new ProgressDisplay.Status(p.inputBytesRead(), p.inputBytes(), "bytes", p.recordsRead(),
+          p.recordsPerSecond(), p.elapsedMillis(), String.format(Locale.ROOT,
+              "%,d written, at %s, budget %s of %s in use, largest group %,d templates", p.recordsWritten(),
+              p.locus().isEmpty() ? "-" : p.locus(), MemorySize.format(p.accountedBytes()),
+              MemorySize.format(p.budgetBytes()), p.largestGroup())));
     } else if (e instanceof GroupJob.Completed c) {
       JobSummary m = c.summary();
       double secs = Math.max(1e-3, m.wallMillis() / 1000.0);

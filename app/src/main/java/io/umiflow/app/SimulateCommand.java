@@ -12,8 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -131,6 +135,15 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--compression-level", defaultValue = "5", description = "BGZF level (default: ${DEFAULT-VALUE}).")
   int compressionLevel;
 
+  @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE",
+      description = "auto (a bar with ETA when stderr is a terminal, else a line every 5 s), bar, lines or none "
+          + "(default: ${DEFAULT-VALUE}).")
+  String progress;
+
+  /** Tests: how often progress is shown, overriding the mode's interval. */
+  @Option(names = "--progress-millis", hidden = true)
+  Long progressMillis;
+
   @Override
   public Integer call() {
     SimulationParameters params;
@@ -142,6 +155,7 @@ final class SimulateCommand implements Callable<Integer> {
       if (compressionLevel < 0 || compressionLevel > 9) {
         throw new IllegalArgumentException("--compression-level must be 0-9");
       }
+      display = new ProgressDisplay(System.err, ProgressDisplay.Mode.resolve(progress, false), "umiflow simulate");
     } catch (IllegalArgumentException e) {
       System.err.println("umiflow simulate: " + e.getMessage());
       return 2;
@@ -154,20 +168,27 @@ final class SimulateCommand implements Callable<Integer> {
       if (target == null) {
         raw = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 20);
       } else {
-        tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".umiflow-tmp");
-        raw = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
+        tmp = AtomicFiles.temporaryBeside(target); // created like any new file: the umask decides its mode
+        raw = new BufferedOutputStream(Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE), 1 << 20);
       }
       String cl = System.getProperty("umiflow.commandLine", "umiflow simulate");
-      Simulator.Result r = new Simulator(params).run(raw, compressionLevel, DeflateBackend.best(compressionLevel), cl);
+      Simulator simulator = new Simulator(params);
+      Simulator.Result r;
+      try (Ticker ticker = new Ticker(simulator, params.expectedRecords(), t0)) {
+        r = simulator.run(raw, compressionLevel, DeflateBackend.best(compressionLevel), cl);
+      }
       if (tmp != null) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         tmp = null;
       }
+      display.finish();
       double secs = (System.nanoTime() - t0) / 1e9;
       System.err.printf(Locale.ROOT, "umiflow simulate: %,d records (%,d templates, %,d molecules) in %.1f s, "
           + "%,.0f records/s%n", r.records(), r.templates(), r.molecules(), secs, r.records() / secs);
       return 0;
     } catch (IOException e) {
+      display.finish();
       System.err.println("umiflow simulate: " + output + ": cannot write (" + e.getMessage() + ")");
       return 1;
     } finally {
@@ -177,6 +198,41 @@ final class SimulateCommand implements Callable<Integer> {
         } catch (IOException ignored) {
           // best effort
         }
+      }
+    }
+  }
+
+  private ProgressDisplay display;
+
+  /** Shows the simulator's progress from a daemon thread while it runs: records written of those expected. */
+  private final class Ticker implements AutoCloseable {
+    private final ScheduledExecutorService timer;
+
+    Ticker(Simulator simulator, long expected, long startNanos) {
+      long every = progressMillis != null ? progressMillis : display.intervalMillis(false);
+      timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "umiflow-simulate-progress");
+        t.setDaemon(true);
+        return t;
+      });
+      if (every > 0) {
+        timer.scheduleAtFixedRate(() -> {
+          long elapsed = (System.nanoTime() - startNanos) / 1_000_000;
+          long n = simulator.recordsSoFar();
+          // the estimate may be a little short: never show a whole done before the run is over
+          display.show(new ProgressDisplay.Status(Math.min(n, expected * 99 / 100), expected, "records", 0,
+              n * 1000.0 / Math.max(1, elapsed), elapsed, ""));
+        }, every, every, TimeUnit.MILLISECONDS);
+      }
+    }
+
+    @Override
+    public void close() {
+      timer.shutdownNow();
+      try {
+        timer.awaitTermination(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
   }

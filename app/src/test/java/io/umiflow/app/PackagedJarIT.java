@@ -85,6 +85,43 @@ class PackagedJarIT {
     }
   }
 
+  /**
+   * The progress display as a user sees it: through a pseudo-terminal ({@code script}), stderr is a terminal
+   * and the bar is redrawn in place; redirected to a file, the same run writes plain lines and no control
+   * characters.
+   */
+  @Test
+  void progress_barOnATerminal_plainLinesInALog() throws Exception {
+    Path input = dir.resolve("in.bam");
+    run(List.of("simulate", "-o", input.toString(), "--records", "400000", "--seed", "5", "--progress", "none"));
+    List<String> group = List.of("group", "-i", input.toString(), "-s", "adjacency", "--progress-millis", "40");
+
+    List<String> cmd = new ArrayList<>(java(List.of()).command());
+    cmd.addAll(group);
+    cmd.addAll(List.of("-o", dir.resolve("tty.bam").toString()));
+    String line = cmd.stream().map(a -> "'" + a + "'").collect(java.util.stream.Collectors.joining(" "));
+    Process tty = new ProcessBuilder("script", "-qefc", line, "/dev/null").redirectErrorStream(true)
+        .redirectInput(ProcessBuilder.Redirect.PIPE).start();
+    String screen = new String(tty.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(tty.waitFor(120, TimeUnit.SECONDS), screen);
+    assertEquals(0, tty.exitValue(), screen);
+    assertTrue(screen.matches("(?s).*\rumiflow group +\\d+% \\[[#>-]+\\] .*MiB/.*MiB .*ETA.*\u001b\\[K.*"), screen);
+    assertTrue(screen.contains("\r\u001b[Jumiflow group: done in "), "the bar is erased before the last lines: " + screen);
+    assertFalse(screen.matches("(?s).*umiflow group: \\d+% of .*"),
+        "no plain lines on a terminal: " + screen);
+
+    Path log = dir.resolve("log.txt");
+    List<String> logged = new ArrayList<>(group);
+    logged.addAll(List.of("-o", dir.resolve("log.bam").toString()));
+    Process plain = java(logged).redirectError(log.toFile()).start();
+    assertTrue(plain.waitFor(120, TimeUnit.SECONDS));
+    String text = Files.readString(log);
+    assertEquals(0, plain.exitValue(), text);
+    assertTrue(text.matches("(?s).*umiflow group: \\d+% of [0-9.]+ MiB done, .* elapsed; [0-9,]+ records .*"), text);
+    assertFalse(text.contains("\r") || text.contains("\u001b"), "no control characters in a log: " + text);
+    assertEquals(-1, Files.mismatch(dir.resolve("tty.bam"), dir.resolve("log.bam")), "same output either way");
+  }
+
   private static Config parse(ZipFile zip, String name) throws IOException {
     try (InputStream in = zip.getInputStream(zip.getEntry(name))) {
       return ConfigFactory.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8));

@@ -135,7 +135,8 @@ public final class SampleEntity extends AbstractBehavior<SampleEntity.Command> {
       return this;
     }
     if (e instanceof GroupJob.Progress p) {
-      replyTo.tell(new SampleEvent.Progress(work.sampleId(), node, p.recordsRead(), p.recordsPerSecond()));
+      replyTo.tell(new SampleEvent.Progress(work.sampleId(), node, p.recordsRead(), p.recordsPerSecond(),
+          p.inputBytesRead(), p.inputBytes()));
     } else if (e instanceof GroupJob.Completed c) {
       JobSummary s = c.summary();
       return finish(new SampleEvent.Completed(work.sampleId(), node, s.recordsRead(), s.recordsWritten(), s.molecules(),

@@ -8,8 +8,19 @@ public sealed interface SampleEvent extends CborSerializable {
   /** The job started on {@code node} (an Akka address). */
   record Started(String sampleId, String node) implements SampleEvent {}
 
-  /** Periodic progress of a running sample. */
-  record Progress(String sampleId, String node, long recordsRead, double recordsPerSecond) implements SampleEvent {}
+  /**
+   * Periodic progress of a running sample.
+   *
+   * @param inputBytesRead bytes of its input read (as stored)
+   * @param inputBytes     its input's size, or -1 when unknown
+   */
+  record Progress(String sampleId, String node, long recordsRead, double recordsPerSecond, long inputBytesRead,
+                  long inputBytes) implements SampleEvent {
+    /** The fraction of the input read, 0..1, or -1 when its size is unknown. */
+    public double fractionRead() {
+      return inputBytes > 0 ? Math.min(1.0, inputBytesRead / (double) inputBytes) : -1;
+    }
+  }
 
   /** The sample's output is complete and in place. */
   record Completed(String sampleId, String node, long recordsRead, long recordsWritten, long molecules,

@@ -38,7 +38,7 @@ class MessagesTest {
         new SampleEntity.Run(new SampleWork("S1", "/in.bam", "/out.bam", Map.of("strategy", "paired", "edits", "2")),
             probe.getRef()),
         new SampleEvent.Started("S1", "akka://umiflow@127.0.0.1:2551"),
-        new SampleEvent.Progress("S1", "akka://umiflow@127.0.0.1:2551", 123_456L, 98_765.5),
+        new SampleEvent.Progress("S1", "akka://umiflow@127.0.0.1:2551", 123_456L, 98_765.5, 1L << 33, 1L << 34),
         new SampleEvent.Completed("S1", "akka://umiflow@127.0.0.1:2551", 10L, 9L, 3L, 1234L),
         new SampleEvent.Failed("S1", "akka://umiflow@127.0.0.1:2551", "in.bam: no such file"));
     for (Object m : messages) {

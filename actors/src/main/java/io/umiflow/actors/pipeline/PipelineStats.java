@@ -27,6 +27,11 @@ public final class PipelineStats {
     return recordsRead.get();
   }
 
+  /** Bytes of the input file read so far (compressed, as stored). */
+  public long inputBytesRead() {
+    return compressedBytesRead.get();
+  }
+
   /** Output records written (or delivered) so far. */
   public long recordsWritten() {
     return recordsWritten.get();

@@ -48,6 +48,15 @@ public record SimulationParameters(
         ampliconLoci, new long[] {ampliconTemplates});
   }
 
+  /** About how many records a run writes: {@code records} plus two per amplicon template (for progress). */
+  public long expectedRecords() {
+    long amplicon = 0;
+    for (int i = 0; i < ampliconLoci; i++) {
+      amplicon += 2 * ampliconTemplates(i);
+    }
+    return records + amplicon;
+  }
+
   /** Templates at amplicon locus {@code i}: the sizes given, repeated when there are more loci than sizes. */
   public long ampliconTemplates(int i) {
     return ampliconTemplates[i % ampliconTemplates.length];

@@ -38,6 +38,8 @@ public final class Simulator {
   private OutputStream out;
   private long nameCounter;
   private long records;
+  /** {@code records}, published every 1024 records for a progress display on another thread. */
+  private volatile long recordsPublished;
   private long templates;
   private long molecules;
   private final List<Deferred> unmappedPairs = new ArrayList<>();
@@ -108,7 +110,19 @@ public final class Simulator {
       }
       flush();
     }
+    recordsPublished = records;
     return new Result(records, templates, molecules);
+  }
+
+  /** Records written so far, as of the last 1024; safe to call from any thread while {@link #run} runs. */
+  public long recordsSoFar() {
+    return recordsPublished;
+  }
+
+  private void counted() {
+    if ((++records & 1023) == 0) {
+      recordsPublished = records;
+    }
   }
 
   private void writeContig(int c, long regular) throws IOException {
@@ -338,7 +352,7 @@ public final class Simulator {
     rb.start(name, flag, ref, pos, mapq, cigar, mref, mpos, tlen, seqLength, rnd);
     tags(lib, umi, cell, mateCigar, mateMapq);
     rb.finish();
-    records++;
+    counted();
   }
 
   private void unmappedRead(String name, int flag, int ref, int pos, int mref, int mpos, int lib, String umi,
@@ -346,7 +360,7 @@ public final class Simulator {
     rb.start(name, flag, ref, pos, 0, new int[0], mref, mpos, 0, p.readLength(), rnd);
     tags(lib, umi, cell, mateCigar, mateMapq);
     rb.finish();
-    records++;
+    counted();
   }
 
   /** RG, RX, CB when cells are simulated, and MC/MQ when the mate is mapped (null mate CIGAR otherwise). */
