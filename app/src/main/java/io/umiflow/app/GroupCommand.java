@@ -63,9 +63,14 @@ import picocli.CommandLine.Option;
     footer = {"", "Exit status: 0 on success, 1 when the run failed (the message names file, record and cause), "
         + "2 for bad options."})
 final class GroupCommand implements Callable<Integer> {
-  @Option(names = {"-i", "--input"}, required = true, paramLabel = "BAM",
-      description = "Template-coordinate sorted BAM, or - for standard input.")
+  @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE",
+      description = "Template-coordinate sorted BAM, SAM or CRAM (told apart by their first bytes), or - for "
+          + "standard input.")
   String input;
+
+  @Option(names = {"-r", "--reference"}, paramLabel = "FASTA",
+      description = "The reference a CRAM input was written against, indexed (.fai beside it).")
+  String reference;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "BAM",
       description = "Output BAM, or - for standard output.")
@@ -252,6 +257,7 @@ final class GroupCommand implements Callable<Integer> {
         .memoryBudget(budget)
         .compressionLevel(compressionLevel)
         .tmpDir(tmpDir)
+        .reference(reference)
         .spillThreshold(spillThreshold == null ? 0 : MemorySize.parse(spillThreshold))
         .deflateBackend(DeflateBackend.JDK) // validated here; the chosen backend is resolved in run()
         .commandLine(commandLine())

@@ -103,7 +103,8 @@ public final class BamHeader {
     String ss = f.get("SS");
     String ssOrder = ss == null ? null : (ss.indexOf(':') >= 0 ? ss.substring(ss.indexOf(':') + 1) : ss);
     if (!"unsorted".equals(so) || !"query".equals(go) || !"template-coordinate".equals(ssOrder)) {
-      return "the header declares SO:" + so + " GO:" + go + " SS:" + ss
+      String declared = (so == null ? "" : " SO:" + so) + (go == null ? "" : " GO:" + go) + (ss == null ? "" : " SS:" + ss);
+      return "the header declares " + (declared.isEmpty() ? "no sort order" : declared.substring(1))
           + ", not template-coordinate order (SO:unsorted GO:query SS:unsorted:template-coordinate)";
     }
     return null;

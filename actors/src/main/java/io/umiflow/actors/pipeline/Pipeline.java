@@ -65,7 +65,7 @@ public final class Pipeline {
   /** Spawns the file job's reader, which reads the header and reports it; see {@link #startFile}. */
   public static <T> FileInput spawnReader(ActorContext<T> ctx, GroupSettings settings, Accounts accounts,
                                           PipelineStats stats, ActorRef<PipelineEvent> events) {
-    ActorRef<Reader.Command> reader = ctx.spawn(Reader.create(settings, accounts.reader(), stats, events), "reader",
+    ActorRef<Reader.Command> reader = ctx.spawn(Reader.create(settings, accounts.reader(), accounts.flow(), stats, events), "reader",
         DispatcherSelector.fromConfig(IO_DISPATCHER));
     ctx.watch(reader);
     return new FileInput(reader);
@@ -97,7 +97,7 @@ public final class Pipeline {
       inflaters.add(inflater);
     }
     grouper.tell(new Grouper.Chunk(0, header.leftover(), header.leftover().length, header.credit()));
-    input.reader.tell(new Reader.Continue(inflaters, grouper));
+    input.reader.tell(new Reader.Continue(inflaters, grouper, chunkBuffers));
   }
 
   /** The stream stage's ends: pushes in, demand out. */

@@ -15,6 +15,7 @@ import io.umiflow.codec.BamHeader;
 import io.umiflow.codec.BgzfBlockReader;
 import io.umiflow.codec.BlockInflater;
 import io.umiflow.codec.CompressedBlock;
+import io.umiflow.codec.SamCramInput;
 import java.io.BufferedInputStream;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -32,12 +33,17 @@ import java.util.List;
  * blocks at a time, to the inflaters. Before reading a chunk it takes credits for the chunk's compressed
  * and inflated bytes from the reader account; the grouper gives them back once it has parsed the chunk,
  * so a stalled downstream stops the reader. Reads the header itself first, inflating on its own thread.
+ *
+ * <p>SAM and CRAM input (told apart by their first bytes) is decoded here instead, by htsjdk
+ * ({@link SamCramInput}), into chunks of raw BAM records sent to the grouper directly: the same credits per
+ * chunk, and the decoder's own working memory taken from the flow account for as long as it reads.
  */
 final class Reader extends AbstractBehavior<Reader.Command> {
   sealed interface Command {}
 
   /** Go on after the header: where the chunks go. */
-  record Continue(List<ActorRef<Inflater.Command>> inflaters, ActorRef<Grouper.Command> grouper) implements Command {}
+  record Continue(List<ActorRef<Inflater.Command>> inflaters, ActorRef<Grouper.Command> grouper,
+                  ByteArrayPool chunkBuffers) implements Command {}
 
   /** Read the next chunk (sent to self, and by the ledger when credits come back). */
   enum ReadMore implements Command { INSTANCE }
@@ -45,27 +51,35 @@ final class Reader extends AbstractBehavior<Reader.Command> {
 
   private final GroupSettings settings;
   private final MemoryLedger.Account account;
+  /** Where a SAM or CRAM decoder's working memory is charged. */
+  private final MemoryLedger.Account flow;
   private final PipelineStats stats;
   private final ActorRef<PipelineEvent> job;
   private final String source;
   private InputStream in;
   private BgzfBlockReader blocks;
+  /** The SAM or CRAM decoder; null for BAM input. */
+  private SamCramInput decoder;
+  /** Bytes of the flow account the decoder holds. */
+  private long decoderCredit;
+  private ByteArrayPool chunkBuffers;
   private List<ActorRef<Inflater.Command>> inflaters;
   private ActorRef<Grouper.Command> grouper;
   private long nextSeq = 1;
   private boolean reserved;
   private boolean finished;
 
-  static Behavior<Command> create(GroupSettings settings, MemoryLedger.Account account, PipelineStats stats,
-                                  ActorRef<PipelineEvent> job) {
-    return Behaviors.setup(ctx -> new Reader(ctx, settings, account, stats, job));
+  static Behavior<Command> create(GroupSettings settings, MemoryLedger.Account account, MemoryLedger.Account flow,
+                                  PipelineStats stats, ActorRef<PipelineEvent> job) {
+    return Behaviors.setup(ctx -> new Reader(ctx, settings, account, flow, stats, job));
   }
 
   private Reader(ActorContext<Command> ctx, GroupSettings settings, MemoryLedger.Account account,
-                 PipelineStats stats, ActorRef<PipelineEvent> job) {
+                 MemoryLedger.Account flow, PipelineStats stats, ActorRef<PipelineEvent> job) {
     super(ctx);
     this.settings = settings;
     this.account = account;
+    this.flow = flow;
     this.stats = stats;
     this.job = job;
     this.source = settings.source();
@@ -74,7 +88,12 @@ final class Reader extends AbstractBehavior<Reader.Command> {
 
   private void readHeader() {
     try {
-      in = settings.inputIsStdin() ? System.in : open(Paths.get(settings.input()));
+      in = settings.inputIsStdin() ? new BufferedInputStream(System.in, 1 << 20) : open(Paths.get(settings.input()));
+      SamCramInput.Format format = SamCramInput.detect(in);
+      if (format != SamCramInput.Format.BAM) {
+        openDecoder(format);
+        return;
+      }
       blocks = new BgzfBlockReader(in, source);
       BlockInflater inflater = new BlockInflater();
       byte[] buf = new byte[1 << 16];
@@ -105,6 +124,50 @@ final class Reader extends AbstractBehavior<Reader.Command> {
       fail(source + ": no such file");
     } catch (IOException e) {
       fail(message(e));
+    }
+  }
+
+  /** Opens the SAM or CRAM decoder with the flow account's credit for its working memory, and reports the header. */
+  private void openDecoder(SamCramInput.Format format) throws IOException {
+    long need = format == SamCramInput.Format.CRAM ? SamCramInput.DECODER_BYTES : SamCramInput.SAM_DECODER_BYTES;
+    if (!flow.tryAcquire(MemoryLedger.NO_ITEM, need)) {
+      job.tell(new PipelineEvent.Failed(source + ": the memory budget cannot hold the " + format + " decoder ("
+          + (need >> 20) + " MiB)", MemoryPlan.smallestBudget(need, settings.threads(), settings.memoryTuning(),
+          p -> p.flowCapacity() - p.headReserve())));
+      finished = true;
+      return;
+    }
+    decoderCredit = need;
+    decoder = new SamCramInput(new CountingInput(in, stats), source, format,
+        settings.reference() == null ? null : Paths.get(settings.reference()));
+    job.tell(new PipelineEvent.HeaderRead(decoder.header(), new byte[0], 0));
+  }
+
+  /** Counts the bytes a decoder reads from the input, for progress. */
+  private static final class CountingInput extends java.io.FilterInputStream {
+    private final PipelineStats stats;
+
+    CountingInput(InputStream in, PipelineStats stats) {
+      super(in);
+      this.stats = stats;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        stats.compressedBytesRead.incrementAndGet();
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        stats.compressedBytesRead.addAndGet(n);
+      }
+      return n;
     }
   }
 
@@ -144,6 +207,7 @@ final class Reader extends AbstractBehavior<Reader.Command> {
   private Behavior<Command> onContinue(Continue c) {
     this.inflaters = c.inflaters();
     this.grouper = c.grouper();
+    this.chunkBuffers = c.chunkBuffers();
     getContext().getSelf().tell(ReadMore.INSTANCE);
     return this;
   }
@@ -155,9 +219,13 @@ final class Reader extends AbstractBehavior<Reader.Command> {
     if (!reserved) {
       ActorRef<Command> self = getContext().getSelf();
       reserved = true;
-      if (!account.acquireOrWait(MemoryPlan.CHUNK_RESERVE, () -> self.tell(ReadMore.INSTANCE))) {
+      long credit = decoder != null ? chunkBuffers.charge(ByteArrayPool.CHUNK_SIZE) : MemoryPlan.CHUNK_RESERVE;
+      if (!account.acquireOrWait(credit, () -> self.tell(ReadMore.INSTANCE))) {
         return this; // the ledger sends ReadMore once it has granted the credits
       }
+    }
+    if (decoder != null) {
+      return decodeChunk();
     }
     try {
       List<CompressedBlock> chunk = new ArrayList<>(MemoryPlan.BLOCKS_PER_CHUNK);
@@ -195,8 +263,45 @@ final class Reader extends AbstractBehavior<Reader.Command> {
     return this;
   }
 
+  /** Fills a chunk array with the decoder's records (its credit already taken) and sends it to the grouper. */
+  private Behavior<Command> decodeChunk() {
+    byte[] chunk = chunkBuffers.take(ByteArrayPool.CHUNK_SIZE);
+    reserved = false;
+    int n;
+    try {
+      n = decoder.fill(chunk);
+    } catch (IOException e) {
+      chunkBuffers.give(chunk);
+      fail(message(e));
+      return this;
+    }
+    if (n > 0) {
+      grouper.tell(new Grouper.Chunk(nextSeq++, chunk, n, chunkBuffers.charge(ByteArrayPool.CHUNK_SIZE), chunkBuffers));
+    } else {
+      chunkBuffers.give(chunk);
+    }
+    if (n < chunk.length) {
+      finished = true;
+      grouper.tell(new Grouper.EndOfInput(nextSeq));
+      closeInput();
+    } else {
+      getContext().getSelf().tell(ReadMore.INSTANCE);
+    }
+    return this;
+  }
+
   private void closeInput() {
-    if (in != null && in != System.in) {
+    if (decoder != null) {
+      try {
+        decoder.close();
+      } catch (IOException ignored) {
+        // nothing left to read
+      }
+      decoder = null;
+    }
+    flow.release(decoderCredit);
+    decoderCredit = 0;
+    if (in != null && !settings.inputIsStdin()) {
       try {
         in.close();
       } catch (IOException ignored) {
