@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
         "Groups reads that come from the same source molecule and writes every kept record with a molecule id "
             + "tag (MI). Same molecules as fgbio GroupReadsByUmi 4.1 on the same input; output is deterministic.",
         "",
-        "Input must be sorted with @|bold samtools sort --template-coordinate|@ (header @HD SO:unsorted GO:query "
+        "Input (BAM, SAM or CRAM with --reference; the output is BAM) must be sorted with "
+            + "@|bold samtools sort --template-coordinate|@ (header @HD SO:unsorted GO:query "
             + "SS:unsorted:template-coordinate); records that go backwards in that order fail the run.",
         "",
         "A template is a run of records with one read name; secondary and supplementary records are dropped. "
