@@ -89,8 +89,7 @@ final class CohortProgress {
       rate += p.recordsPerSecond();
     }
     long elapsed = (System.nanoTime() - startNanos) / 1_000_000;
-    String detail = String.format(Locale.ROOT, "%d of %d samples done, %d running%s", finished, samples,
-        running.size(), failed > 0 ? ", " + failed + " failed" : "");
+    String detail = running.size() + " running" + (failed > 0 ? ", " + failed + " failed" : "");
     return new ProgressDisplay.Status(finished, samples, "samples", records, rate, elapsed, detail, share);
   }
 

@@ -214,7 +214,7 @@ class CliTest {
         .start();
     // wait until it is writing (first progress line), then interrupt as Ctrl-C or kill would
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!Files.readString(log).contains("records read") && p.isAlive() && System.nanoTime() < deadline) {
+    while (!Files.readString(log).contains(" records (") && p.isAlive() && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
     assertTrue(p.isAlive(), "finished before it could be interrupted: " + Files.readString(log));

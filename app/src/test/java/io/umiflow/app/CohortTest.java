@@ -201,6 +201,16 @@ class CohortTest {
             "--seed-nodes", seeds, "--memory", "256m", "--threads", "1")
             .redirectError(dir.resolve("node-" + port + ".log").toFile()).start());
       }
+      // every node started and its sharding region registered (a region retries registering every 2 s) before
+      // the cohort sends samples: otherwise on a loaded machine all samples may go to the first two nodes
+      for (int port : ports) {
+        Path nodeLog = dir.resolve("node-" + port + ".log");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!(Files.exists(nodeLog) && Files.readString(nodeLog).contains("up at")) && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+        }
+      }
+      Thread.sleep(4000);
       cohort = java("-Xmx256m", "io.umiflow.app.Main", "cohort", "--manifest", manifest.toString(),
           "--seed-nodes", seeds, "--redrive-interval", "0.5", "--min-workers", "3").redirectErrorStream(true).start();
       String victim = "akka://umiflow@127.0.0.1:" + ports[2];
