@@ -280,7 +280,10 @@ public record GroupSettings(
           spillThreshold, spillRunBytes, tuning);
     }
 
-    /** No file of the run (input, output, metrics) is another: a run must not overwrite what it reads or writes. */
+    /**
+     * No file of the run (input, output, metrics) is another: a run must not overwrite what it reads or
+     * writes; and no output is a folder, which would fail only at the end, when the outputs are renamed.
+     */
     private void requireDistinctFiles() {
       java.util.Map<Path, String> seen = new java.util.HashMap<>();
       String[][] files = {{input, "the input"}, {output, "the output"}, {familySizeHistogram, "--family-size-histogram"},
@@ -292,6 +295,8 @@ public record GroupSettings(
         Path p = Paths.get(f[0]).toAbsolutePath().normalize();
         String before = seen.putIfAbsent(p, f[1]);
         require(before == null, f[1] + " " + f[0] + " is also " + before);
+        require(f[1].equals("the input") || !java.nio.file.Files.isDirectory(p), f[1] + " " + f[0]
+            + " is a folder; give a file name");
       }
     }
 

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Small files that appear complete or not at all: written beside their final name under a hidden temporary
@@ -33,7 +32,6 @@ final class AtomicFiles {
 
   /** A hidden name beside {@code target} for its temporary file; nothing is created. */
   static Path temporaryBeside(Path target) {
-    Path abs = target.toAbsolutePath();
-    return abs.resolveSibling("." + abs.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    return io.umiflow.actors.pipeline.OutputSet.temporaryBeside(target);
   }
 }

@@ -232,6 +232,9 @@ final class GroupCommand implements Callable<Integer> {
         return "--summary-json " + summaryJson + " is also another file of the run";
       }
     }
+    if (Files.isDirectory(p)) {
+      return "--summary-json " + summaryJson + " is a folder; give a file name";
+    }
     java.nio.file.Path parent = p.getParent();
     return parent != null && Files.isDirectory(parent) ? null
         : "--summary-json " + summaryJson + ": folder " + parent + " does not exist";
@@ -314,14 +317,28 @@ final class GroupCommand implements Callable<Integer> {
     return code;
   }
 
-  /** Writes the --summary-json file through a temporary name; 1 (with a message) when it cannot. */
+  /**
+   * Writes the --summary-json file through a temporary name, the run's last output (it holds the run's peak
+   * memory). When it cannot, the run fails as a whole: its BAM and metrics, already in place, are removed.
+   */
   private int writeSummary(GroupSettings s, PrintStream err) {
     try {
       AtomicFiles.writeString(Paths.get(summaryJson), SummaryJson.of(s, completed.summary(), memoryCeiling(),
           BuildInfo.peakRssBytes()));
       return 0;
     } catch (java.io.IOException e) {
-      err.println("umiflow group: --summary-json " + summaryJson + ": cannot write (" + e.getMessage() + ")");
+      for (String out : new String[] {s.outputIsStdout() ? null : s.output(), s.familySizeHistogram(),
+          s.groupingMetrics(), s.groupSizeHistogram()}) {
+        try {
+          if (out != null) {
+            java.nio.file.Files.deleteIfExists(Paths.get(out));
+          }
+        } catch (java.io.IOException ignored) {
+          // reported below with the cause
+        }
+      }
+      err.println("umiflow group: --summary-json " + summaryJson + ": cannot write (" + e.getMessage()
+          + "); the run's other outputs were removed");
       return 1;
     }
   }

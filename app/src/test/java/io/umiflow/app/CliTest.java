@@ -124,8 +124,12 @@ class CliTest {
   void truncatedFile_failsAsTruncated() throws IOException {
     byte[] all = Files.readAllBytes(input);
     Path bad = Files.write(dir.resolve("trunc.bam"), java.util.Arrays.copyOf(all, all.length / 2));
-    Run r = failing(bad);
+    Path f = dir.resolve("f.txt");
+    Path g = dir.resolve("g.txt");
+    Run r = failing(bad, "-f", f.toString(), "-g", g.toString(), "--summary-json", dir.resolve("s.json").toString());
     assertTrue(r.err().contains("truncated"), r.err());
+    assertFalse(Files.exists(f) || Files.exists(g) || Files.exists(dir.resolve("s.json")),
+        "no metrics of a failed run");
   }
 
   @Test
@@ -192,6 +196,8 @@ class CliTest {
         {"group", "-i", input.toString(), "-o", out.toString()},
         {"group", "-i", input.toString(), "-o", out.toString(), "-s", "edit", "--tmp-dir", dir.resolve("none").toString()},
         {"group", "-i", input.toString(), "-o", out.toString(), "-s", "edit", "--spill-threshold", "lots"},
+        {"group", "-i", input.toString(), "-o", out.toString(), "-s", "edit", "-f", dir.toString()},
+        {"group", "-i", input.toString(), "-o", out.toString(), "-s", "edit", "--summary-json", dir.toString()},
     };
     for (String[] c : cases) {
       Run r = run(c);

@@ -122,6 +122,31 @@ class PackagedJarIT {
     assertEquals(-1, Files.mismatch(dir.resolve("tty.bam"), dir.resolve("log.bam")), "same output either way");
   }
 
+  /** Every output takes the mode the user's umask gives a new file, as samtools' and fgbio's do. */
+  @Test
+  void outputs_honourTheUmask() throws Exception {
+    for (String umask : List.of("022", "077")) {
+      Path out = Files.createDirectory(dir.resolve("umask" + umask));
+      List<String> sim = new ArrayList<>(java(List.of("simulate", "-o", out.resolve("in.bam").toString(),
+          "--records", "2000", "--progress", "none")).command());
+      List<String> group = new ArrayList<>(java(List.of("group", "-i", out.resolve("in.bam").toString(), "-o",
+          out.resolve("out.bam").toString(), "-s", "identity", "-q", "-f", out.resolve("f.txt").toString(), "-g",
+          out.resolve("g.txt").toString(), "--group-size-histogram", out.resolve("h.txt").toString(),
+          "--summary-json", out.resolve("s.json").toString())).command());
+      String quoted = String.join(" ", sim.stream().map(a -> "'" + a + "'").toList()) + " && "
+          + String.join(" ", group.stream().map(a -> "'" + a + "'").toList());
+      Process p = new ProcessBuilder("sh", "-c", "umask " + umask + " && " + quoted).redirectErrorStream(true).start();
+      String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(120, TimeUnit.SECONDS), log);
+      assertEquals(0, p.exitValue(), log);
+      String expected = umask.equals("022") ? "rw-r--r--" : "rw-------";
+      for (String name : List.of("in.bam", "out.bam", "f.txt", "g.txt", "h.txt", "s.json")) {
+        assertEquals(expected, java.nio.file.attribute.PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(out.resolve(name))), name + " under umask " + umask);
+      }
+    }
+  }
+
   private static Config parse(ZipFile zip, String name) throws IOException {
     try (InputStream in = zip.getInputStream(zip.getEntry(name))) {
       return ConfigFactory.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8));

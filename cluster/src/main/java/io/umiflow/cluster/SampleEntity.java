@@ -121,7 +121,12 @@ public final class SampleEntity extends AbstractBehavior<SampleEntity.Command> {
     } catch (IllegalArgumentException e) {
       return finish(new SampleEvent.Failed(work.sampleId(), node, e.getMessage()));
     }
-    removeStaleTemporaryOutputs(Paths.get(work.output()).toAbsolutePath());
+    for (String out : new String[] {groupSettings.output(), groupSettings.familySizeHistogram(),
+        groupSettings.groupingMetrics(), groupSettings.groupSizeHistogram()}) {
+      if (out != null) {
+        removeStaleTemporaryOutputs(Paths.get(out).toAbsolutePath());
+      }
+    }
     job = getContext().spawn(GroupJob.create(), "job");
     getContext().watch(job);
     job.tell(new GroupJob.Start(groupSettings, jobEvents));
@@ -164,7 +169,8 @@ public final class SampleEntity extends AbstractBehavior<SampleEntity.Command> {
   }
 
   /**
-   * Deletes {@code .NAME.*.umiflow-tmp} beside the output: what the job's writer leaves when the process
+   * Deletes {@code .NAME.*.umiflow-tmp} beside an output (the BAM or a metrics file): what the job's writer
+   * leaves when the process
    * running it is killed. Sharding runs one entity per sample, so no live job writes these.
    */
   static void removeStaleTemporaryOutputs(Path output) {
@@ -176,7 +182,7 @@ public final class SampleEntity extends AbstractBehavior<SampleEntity.Command> {
     try (Stream<Path> files = Files.list(dir)) {
       files.filter(p -> {
         String n = p.getFileName().toString();
-        return n.startsWith(prefix) && n.endsWith(".umiflow-tmp");
+        return n.startsWith(prefix) && n.endsWith(io.umiflow.actors.pipeline.OutputSet.SUFFIX);
       }).forEach(p -> {
         try {
           Files.deleteIfExists(p);

@@ -2,14 +2,8 @@ package io.umiflow.actors.pipeline;
 import io.umiflow.actors.batch.BatchMetrics;
 
 import com.carrotsearch.hppc.cursors.IntLongCursor;
-import java.io.IOException;
-import java.io.Writer;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 
 /**
@@ -83,19 +77,5 @@ final class MetricsFiles {
     return "accepted_sam_records\tdiscarded_non_pf\tdiscarded_poor_alignment\tdiscarded_ns_in_umi\tdiscarded_umis_to_short\n"
         + m.accepted + "\t" + m.discardedNonPf + "\t" + m.discardedPoorAlignment + "\t" + m.discardedNsInUmi + "\t"
         + m.discardedUmisTooShort + "\n";
-  }
-
-  /** Writes {@code text} to {@code path} through a temporary file in the same folder. */
-  static void write(Path path, String text) throws IOException {
-    Path abs = path.toAbsolutePath();
-    Path tmp = Files.createTempFile(abs.getParent(), abs.getFileName() + ".", ".tmp");
-    try {
-      try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-        w.write(text);
-      }
-      Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
   }
 }

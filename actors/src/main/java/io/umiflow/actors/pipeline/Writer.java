@@ -67,8 +67,8 @@ final class Writer extends AbstractBehavior<Writer.Command> {
   private long nextToWrite;
   private long endAt = -1;
   private OutputStream out;
-  private Path tmp;
-  private Path target;
+  /** The BAM (unless it goes to standard output or a host's stream) and the metrics files, committed together. */
+  private final OutputSet outputs = new OutputSet();
   private boolean done;
   /** Standard output and host-supplied streams are flushed, never closed. */
   private final boolean keepOpen;
@@ -93,13 +93,7 @@ final class Writer extends AbstractBehavior<Writer.Command> {
       } else if (settings.outputIsStdout()) {
         out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 20);
       } else {
-        target = Paths.get(settings.output()).toAbsolutePath();
-        Path dir = target.getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-          throw new IOException("folder " + dir + " does not exist");
-        }
-        tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".umiflow-tmp");
-        out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
+        out = new BufferedOutputStream(outputs.create(Paths.get(settings.output())), 1 << 20);
       }
       byte[] h = header.encode();
       try (BlockDeflater deflater = new BlockDeflater(settings.compressionLevel(), settings.deflateBackend())) {
@@ -188,19 +182,17 @@ final class Writer extends AbstractBehavior<Writer.Command> {
         out.close();
       }
       out = null;
+      // the metrics are staged beside the BAM, then all are renamed: the metrics first, the BAM last
       if (settings.familySizeHistogram() != null) {
-        MetricsFiles.write(Paths.get(settings.familySizeHistogram()), MetricsFiles.familySizes(totals));
+        outputs.write(Paths.get(settings.familySizeHistogram()), MetricsFiles.familySizes(totals));
       }
       if (settings.groupingMetrics() != null) {
-        MetricsFiles.write(Paths.get(settings.groupingMetrics()), MetricsFiles.groupingMetrics(totals));
+        outputs.write(Paths.get(settings.groupingMetrics()), MetricsFiles.groupingMetrics(totals));
       }
       if (settings.groupSizeHistogram() != null) {
-        MetricsFiles.write(Paths.get(settings.groupSizeHistogram()), MetricsFiles.groupSizes(totals));
+        outputs.write(Paths.get(settings.groupSizeHistogram()), MetricsFiles.groupSizes(totals));
       }
-      if (tmp != null) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        tmp = null;
-      }
+      outputs.commit();
       done = true;
       job.tell(new PipelineEvent.Finished(totals));
     } catch (IOException e) {
@@ -222,13 +214,6 @@ final class Writer extends AbstractBehavior<Writer.Command> {
       }
       out = null;
     }
-    if (tmp != null) {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException ignored) {
-        // best effort: a leftover temp file has a hidden name that says what it is
-      }
-      tmp = null;
-    }
+    outputs.abort();
   }
 }
