@@ -179,7 +179,41 @@ public final class BamRecord {
     if (b[o + READ_NAME + nameLen - 1] != 0) {
       return "read name is not NUL-terminated";
     }
+    int cigar = cigarOffset(b, o);
+    for (int i = 0, n = cigarCount(b, o); i < n; i++) {
+      if ((b[cigar + 4 * i] & 0xf) > 8) {
+        return "CIGAR operation " + (i + 1) + " has the unknown code " + (b[cigar + 4 * i] & 0xf);
+      }
+    }
+    return checkTags(b, o);
+  }
+
+  /**
+   * Walks the record's tags: each must have a name, a known type and a value that ends inside the record
+   * (strings NUL-terminated), and the last must end where the record does. A tag read past a damaged one
+   * would be garbage, and reading it as "absent" could silently change molecules.
+   */
+  private static String checkTags(byte[] b, int o) {
+    int end = o + totalSize(b, o);
+    int p = tagsOffset(b, o);
+    int n = 0;
+    while (p < end) {
+      n++;
+      if (p + 3 > end) {
+        return "tag " + n + " is cut off by the end of the record";
+      }
+      int next = skipTagValue(b, p + 2, end);
+      if (next < 0) {
+        return "tag " + n + " (" + printable(b[p]) + printable(b[p + 1]) + ") has a bad type ("
+            + printable(b[p + 2]) + ") or a value that runs past the record";
+      }
+      p = next;
+    }
     return null;
+  }
+
+  private static String printable(byte c) {
+    return c >= 33 && c < 127 ? String.valueOf((char) c) : String.format("\\x%02x", c & 0xff);
   }
 
   /** Number of reference bases the alignment covers (M, D, N, =, X). */

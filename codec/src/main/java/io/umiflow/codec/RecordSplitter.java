@@ -147,9 +147,28 @@ public final class RecordSplitter {
     records++;
     String problem = BamRecord.checkLayout(b, off, total);
     if (problem != null) {
-      throw new InputFormatException(source + ": malformed record " + records + " (" + problem + ")");
+      throw new InputFormatException(source + ": malformed record " + records + readName(b, off, total) + " ("
+          + problem + ")");
     }
     sink.record(b, off, total, records);
+  }
+
+  /** {@code " (read NAME)"} when the record's name is intact and printable, else empty. */
+  private static String readName(byte[] b, int off, int total) {
+    if (total < 4 + BamRecord.FIXED_SIZE) {
+      return "";
+    }
+    int len = BamRecord.readNameLength(b, off);
+    int start = BamRecord.readNameOffset(off);
+    if (len < 2 || start + len > off + total || b[start + len - 1] != 0) {
+      return "";
+    }
+    for (int i = start; i < start + len - 1; i++) {
+      if (b[i] < 33 || b[i] > 126) {
+        return "";
+      }
+    }
+    return " (read " + BamRecord.readName(b, off) + ")";
   }
 
   private void ensureCarry(int n) {

@@ -16,6 +16,21 @@ public sealed interface PipelineEvent {
    * smallest budget that would have avoided the failure when more memory would, else 0.
    */
   record Failed(String reason, long neededBudget) implements PipelineEvent {
+    /** The reason quotes input bytes (UMIs, names): control characters are escaped, so it stays one line. */
+    public Failed {
+      reason = oneLine(reason);
+    }
+
+    /** {@code s} with control characters as {@code \xNN}. */
+    static String oneLine(String s) {
+      if (s == null || s.chars().noneMatch(c -> c < 0x20 || c == 0x7f)) {
+        return s;
+      }
+      StringBuilder b = new StringBuilder(s.length() + 8);
+      s.chars().forEach(c -> b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", c) : String.valueOf((char) c)));
+      return b.toString();
+    }
+
     /** A failure more memory would not avoid. */
     public Failed(String reason) {
       this(reason, 0);
