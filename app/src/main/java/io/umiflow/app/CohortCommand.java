@@ -104,11 +104,15 @@ final class CohortCommand implements Callable<Integer> {
     }
     List<SampleWork> todo = new ArrayList<>();
     for (SampleWork s : samples) {
-      if (resume && complete(Paths.get(s.output()))) {
+      String why = resume ? ResumeCheck.whyRerun(s) : null;
+      if (resume && why == null) {
         if (!quiet) {
           err.println("umiflow cohort: " + s.sampleId() + ": skipped, " + s.output() + " is complete");
         }
       } else {
+        if (why != null && !quiet && !why.equals("no output yet")) {
+          err.println("umiflow cohort: " + s.sampleId() + ": runs again, " + why);
+        }
         todo.add(s);
       }
     }
@@ -210,23 +214,4 @@ final class CohortCommand implements Callable<Integer> {
   }
 
   private ProgressDisplay display;
-
-  /** True when {@code bam} exists and ends with the BGZF end-of-file marker (the writer renames it last). */
-  static boolean complete(Path bam) {
-    if (!Files.isRegularFile(bam)) {
-      return false;
-    }
-    byte[] eof = Bgzf.eofBlock();
-    try (RandomAccessFile f = new RandomAccessFile(bam.toFile(), "r")) {
-      if (f.length() < eof.length) {
-        return false;
-      }
-      byte[] tail = new byte[eof.length];
-      f.seek(f.length() - eof.length);
-      f.readFully(tail);
-      return Arrays.equals(tail, eof);
-    } catch (IOException e) {
-      return false;
-    }
-  }
 }
