@@ -210,6 +210,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
           + (settings.inputIsStdin() ? "input.bam" : settings.input()), 0);
     }
     header = h.header();
+    SpillFolder.removeStale(settings.spillFolder()); // what killed runs left in the folder this one uses
     spillFolder = new SpillFolder(settings.spillFolder());
     BamHeader out = h.header().withProgram("umiflow", Version.VERSION, settings.commandLine());
     Pipeline.startFile(getContext(), settings, h, out, hostOutput, accounts, stats, events, spillFolder, input);
