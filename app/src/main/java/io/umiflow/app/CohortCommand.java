@@ -10,6 +10,7 @@ import io.umiflow.cluster.Cohort;
 import io.umiflow.cluster.Manifest;
 import io.umiflow.cluster.SampleEvent;
 import io.umiflow.cluster.SampleWork;
+import io.umiflow.cluster.Tls;
 import io.umiflow.codec.Bgzf;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -76,6 +77,11 @@ final class CohortCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}; nodes that join later take samples only when sharding rebalances).")
   int minWorkers;
 
+  @Option(names = "--timeout", paramLabel = "SECONDS",
+      description = "Give up when samples are still unfinished after this long, and exit 1 (default: wait as long "
+          + "as it takes).")
+  Double timeout;
+
   @Option(names = {"-q", "--quiet"}, description = "Print only failures and the final line.")
   boolean quiet;
 
@@ -88,8 +94,12 @@ final class CohortCommand implements Callable<Integer> {
   public Integer call() {
     PrintStream err = System.err;
     List<SampleWork> samples;
+    Tls tls;
     try {
-      membership.validate();
+      tls = membership.validate();
+      if (timeout != null && timeout <= 0) {
+        throw new IllegalArgumentException("--timeout must be > 0 seconds, got " + timeout);
+      }
       if (minWorkers < 1) {
         throw new IllegalArgumentException("--min-workers must be >= 1, got " + minWorkers);
       }
@@ -126,7 +136,7 @@ final class CohortCommand implements Callable<Integer> {
       system = ClusterNode.start(new ClusterNode.Options(membership.host, port, membership.seedNodes, false, null,
           ClusterCommand.LOGGING + "akka.loglevel = ERROR\n"
               // Ctrl-C leaves the cluster gracefully instead of waiting to be downed
-              + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = on\n"));
+              + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = on\n", tls));
     } catch (RuntimeException e) {
       err.println("umiflow cohort: cannot join the cluster (" + e.getMessage() + ")");
       return 1;
@@ -157,7 +167,7 @@ final class CohortCommand implements Callable<Integer> {
     }
     Cohort.Finished result;
     try {
-      result = await(finished);
+      result = await(finished, system, err);
     } catch (IllegalStateException e) {
       shown.finish();
       err.println("umiflow cohort: " + e.getMessage());
@@ -202,15 +212,46 @@ final class CohortCommand implements Callable<Integer> {
   }
 
   /** Waits for the cohort's outcome. */
-  private static Cohort.Finished await(CompletableFuture<Cohort.Finished> finished) {
+  /**
+   * Waits for the cohort's outcome, at most --timeout; says once when no worker node is reachable (the
+   * samples wait for one to come back), and again when one is.
+   */
+  private Cohort.Finished await(CompletableFuture<Cohort.Finished> finished, ActorSystem<Void> system,
+                                PrintStream err) {
+    long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + (long) (timeout * 1e9);
+    boolean saidNone = false;
     try {
-      return finished.get();
+      while (true) {
+        try {
+          return finished.get(1, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          boolean none = reachableWorkers(system) == 0;
+          if (none != saidNone) {
+            display.println("umiflow cohort: " + (none ? "no worker node is reachable; samples wait for one"
+                + (timeout == null ? " (set --timeout to give up)" : "") : "a worker node is reachable again"));
+            saidNone = none;
+          }
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("--timeout of " + timeout + " s reached with samples unfinished");
+          }
+        }
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted");
     } catch (java.util.concurrent.ExecutionException e) {
       throw new IllegalStateException(e.getCause().getMessage());
     }
+  }
+
+  /** Worker members that are up and that this member can reach. */
+  private static long reachableWorkers(ActorSystem<Void> system) {
+    akka.cluster.ClusterEvent.CurrentClusterState state = Cluster.get(system).state();
+    java.util.Set<akka.cluster.Member> unreachable = state.getUnreachable();
+    return java.util.stream.StreamSupport.stream(state.getMembers().spliterator(), false)
+        .filter(m -> m.hasRole(ClusterNode.WORKER_ROLE) && m.status() == akka.cluster.MemberStatus.up()
+            && !unreachable.contains(m))
+        .count();
   }
 
   private ProgressDisplay display;

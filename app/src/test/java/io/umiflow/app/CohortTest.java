@@ -198,7 +198,7 @@ class CohortTest {
     try {
       for (int port : ports) {
         nodes.add(java("-Xmx256m", "io.umiflow.app.Main", "cluster", "node", "--port", String.valueOf(port),
-            "--seed-nodes", seeds, "--memory", "256m", "--threads", "1")
+            "--seed-nodes", seeds, "--memory", "256m", "--threads", "1", "--allow-path", dir.toString())
             .redirectError(dir.resolve("node-" + port + ".log").toFile()).start());
       }
       // every node started and its sharding region registered (a region retries registering every 2 s) before

@@ -69,7 +69,7 @@ class PackagedJarIT {
     int port = freePort();
     String seeds = "127.0.0.1:" + port;
     Process node = java(List.of("cluster", "node", "--port", String.valueOf(port), "--seed-nodes", seeds,
-        "--memory", "256m", "--threads", "1")).redirectError(dir.resolve("node.log").toFile()).start();
+        "--memory", "256m", "--threads", "1", "--allow-path", dir.toString())).redirectError(dir.resolve("node.log").toFile()).start();
     try {
       Process cohort = java(List.of("cohort", "--manifest", tsv.toString(), "--seed-nodes", seeds,
           "--min-workers", "1")).redirectErrorStream(true).start();

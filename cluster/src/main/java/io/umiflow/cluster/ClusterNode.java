@@ -32,9 +32,15 @@ public final class ClusterNode {
    * @param worker     true to host sample entities
    * @param node       what each sample gets on this node (workers only)
    * @param extra      more config, e.g. for tests; may be empty
+   * @param tls        TLS with mutual authentication between members, or null for plain TCP
    */
   public record Options(String host, int port, List<String> seedNodes, boolean worker, NodeSettings node,
-                        String extra) {}
+                        String extra, Tls tls) {
+    /** A member over plain TCP. */
+    public Options(String host, int port, List<String> seedNodes, boolean worker, NodeSettings node, String extra) {
+      this(host, port, seedNodes, worker, node, extra, null);
+    }
+  }
 
   /**
    * The cluster modules' reference.conf files, concatenated. The packaged jar keeps them out of its own
@@ -54,7 +60,8 @@ public final class ClusterNode {
     String text = "akka.remote.artery.canonical.hostname = \"" + o.host() + "\"\n"
         + "akka.remote.artery.canonical.port = " + o.port() + "\n"
         + "akka.cluster.seed-nodes = " + seeds + "\n"
-        + "akka.cluster.roles = [" + (o.worker() ? WORKER_ROLE : SUBMITTER_ROLE) + "]\n";
+        + "akka.cluster.roles = [" + (o.worker() ? WORKER_ROLE : SUBMITTER_ROLE) + "]\n"
+        + (o.tls() == null ? "" : o.tls().config());
     // system properties (-Dakka...) override everything, as they would in ConfigFactory.load()
     return ConfigFactory.defaultOverrides()
         .withFallback(ConfigFactory.parseString(o.extra() == null ? "" : o.extra()))

@@ -108,6 +108,10 @@ public final class SampleEntity extends AbstractBehavior<SampleEntity.Command> {
       slots.tell(new NodeSlots.Release(getContext().getSelf()));
       return this;
     }
+    String refused = settings.allowedPaths().refusal(work);
+    if (refused != null) {
+      return finish(new SampleEvent.Failed(work.sampleId(), node, "refused: " + refused));
+    }
     GroupSettings groupSettings;
     try {
       groupSettings = SampleOptions.apply(GroupSettings.builder()
