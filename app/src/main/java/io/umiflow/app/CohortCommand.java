@@ -142,7 +142,7 @@ final class CohortCommand implements Callable<Integer> {
       return 1;
     }
     try {
-      awaitWorkers(system, minWorkers);
+      awaitWorkers(system, minWorkers, tls);
     } catch (IllegalStateException e) {
       err.println("umiflow cohort: " + e.getMessage());
       ClusterCommand.leave(system);
@@ -195,12 +195,13 @@ final class CohortCommand implements Callable<Integer> {
   }
 
   /** Waits until {@code n} worker nodes are up, at most the join timeout. */
-  private void awaitWorkers(ActorSystem<Void> system, int n) {
+  private void awaitWorkers(ActorSystem<Void> system, int n, Tls tls) {
     long deadline = System.nanoTime() + (long) (joinTimeout * 1e9);
     while (workersUp(system) < n) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(workersUp(system) + " of " + n + " worker nodes up after " + joinTimeout
-            + " s (seed nodes " + String.join(",", membership.seedNodes) + "); start them with 'umiflow cluster node'");
+            + " s (seed nodes " + String.join(",", membership.seedNodes) + "); start them with 'umiflow cluster node'"
+            + (tls == null ? ", and if they use TLS give this command the same --tls options" : ""));
       }
       try {
         Thread.sleep(100);
