@@ -2,6 +2,7 @@ package io.umiflow.app;
 
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
+import io.umiflow.actors.outofcore.SpillFolder;
 import io.umiflow.cluster.AllowedPaths;
 import io.umiflow.cluster.ClusterNode;
 import io.umiflow.cluster.NodeSettings;
@@ -165,6 +166,17 @@ final class ClusterCommand implements Runnable {
       } catch (IllegalArgumentException e) {
         err.println("umiflow cluster node: " + e.getMessage());
         return 2;
+      }
+      // what processes killed outright (SIGKILL, a lost node) left in the folders this node's samples use
+      List<java.nio.file.Path> folders = new java.util.ArrayList<>(
+          allowPaths == null || allowPaths.isEmpty() ? List.of(java.nio.file.Path.of("")) : allowPaths);
+      folders.add(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")));
+      int stale = 0;
+      for (java.nio.file.Path f : folders) {
+        stale += SpillFolder.removeStale(f.toAbsolutePath());
+      }
+      if (stale > 0) {
+        err.printf("umiflow cluster node: removed %d spill folder(s) left by processes that are gone%n", stale);
       }
       String extra = LOGGING + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = on\n"
           + "umiflow.worker-dispatcher.fork-join-executor.parallelism-min = " + workers + "\n"

@@ -68,6 +68,12 @@ class PackagedJarIT {
     Path tsv = Files.writeString(dir.resolve("cohort.tsv"), manifest);
     int port = freePort();
     String seeds = "127.0.0.1:" + port;
+    // a spill folder a process killed outright left behind: the node removes it as it starts
+    Process gone = new ProcessBuilder("true").start();
+    gone.waitFor();
+    String host = Files.readString(Path.of("/proc/sys/kernel/hostname")).trim().replaceAll("[^A-Za-z0-9.]", "_");
+    Path stale = Files.createDirectory(dir.resolve(".umiflow-spill-" + host + "-" + gone.pid() + "-1"));
+    Files.writeString(stale.resolve("run-0.bgzf"), "x");
     Process node = java(List.of("cluster", "node", "--port", String.valueOf(port), "--seed-nodes", seeds,
         "--memory", "256m", "--threads", "1", "--allow-path", dir.toString())).redirectError(dir.resolve("node.log").toFile()).start();
     try {
@@ -78,6 +84,8 @@ class PackagedJarIT {
       assertEquals(0, cohort.exitValue(), log + "\nnode log:\n" + Files.readString(dir.resolve("node.log")));
       assertTrue(log.contains("2 of 2 samples completed"), log);
       assertTrue(Files.size(out.resolve("a.bam")) > 1000 && Files.size(out.resolve("b.bam")) > 1000);
+      assertFalse(Files.exists(stale), "the dead process's spill folder is gone");
+      assertTrue(Files.readString(dir.resolve("node.log")).contains("removed 1 spill folder(s)"));
     } finally {
       node.destroy();
       node.waitFor(30, TimeUnit.SECONDS);
