@@ -85,10 +85,8 @@ final class CohortCommand implements Callable<Integer> {
   @Option(names = {"-q", "--quiet"}, description = "Print only failures and the final line.")
   boolean quiet;
 
-  @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE",
-      description = "auto (on a terminal, a line per running sample and an overall bar; else plain lines), bar, "
-          + "lines or none (default: ${DEFAULT-VALUE}).")
-  String progress;
+  @picocli.CommandLine.Mixin
+  ProgressOptions progress = new ProgressOptions();
 
   @Override
   public Integer call() {
@@ -104,7 +102,7 @@ final class CohortCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--min-workers must be >= 1, got " + minWorkers);
       }
       samples = Manifest.read(manifest, Map.of("strategy", strategy));
-      display = new ProgressDisplay(err, ProgressDisplay.Mode.resolve(progress, false), "umiflow cohort");
+      display = progress.display(err, false, "umiflow cohort");
     } catch (IllegalArgumentException e) {
       err.println("umiflow cohort: " + e.getMessage());
       return 2;

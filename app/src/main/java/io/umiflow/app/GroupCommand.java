@@ -172,14 +172,8 @@ final class GroupCommand implements Callable<Integer> {
   @Option(names = {"-v", "--verbose"}, description = "Print progress lines every second and the pipeline's settings.")
   boolean verbose;
 
-  @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE",
-      description = "auto (a bar with ETA when stderr is a terminal, else a line every 5 s), bar, lines or none "
-          + "(default: ${DEFAULT-VALUE}).")
-  String progress;
-
-  /** Tests: how often progress is shown, overriding the mode's interval. */
-  @Option(names = "--progress-millis", hidden = true)
-  Long progressMillis;
+  @picocli.CommandLine.Mixin
+  ProgressOptions progress = new ProgressOptions();
 
   private ProgressDisplay display;
 
@@ -198,7 +192,7 @@ final class GroupCommand implements Callable<Integer> {
     load.start();
     GroupSettings settings;
     try {
-      display = new ProgressDisplay(err, ProgressDisplay.Mode.resolve(progress, quiet), "umiflow group");
+      display = progress.display(err, quiet, "umiflow group");
       settings = settings();
     } catch (IllegalArgumentException e) {
       err.println("umiflow group: " + e.getMessage());
@@ -265,7 +259,7 @@ final class GroupCommand implements Callable<Integer> {
         .spillThreshold(spillThreshold == null ? 0 : MemorySize.parse(spillThreshold))
         .deflateBackend(DeflateBackend.JDK) // validated here; the chosen backend is resolved in run()
         .commandLine(commandLine())
-        .progressMillis(progressMillis != null ? progressMillis : display.intervalMillis(verbose))
+        .progressMillis(progress.intervalMillis(display, verbose))
         .build();
   }
 

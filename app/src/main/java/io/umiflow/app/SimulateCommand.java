@@ -135,14 +135,8 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--compression-level", defaultValue = "5", description = "BGZF level (default: ${DEFAULT-VALUE}).")
   int compressionLevel;
 
-  @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE",
-      description = "auto (a bar with ETA when stderr is a terminal, else a line every 5 s), bar, lines or none "
-          + "(default: ${DEFAULT-VALUE}).")
-  String progress;
-
-  /** Tests: how often progress is shown, overriding the mode's interval. */
-  @Option(names = "--progress-millis", hidden = true)
-  Long progressMillis;
+  @picocli.CommandLine.Mixin
+  ProgressOptions progress = new ProgressOptions();
 
   @Override
   public Integer call() {
@@ -155,7 +149,7 @@ final class SimulateCommand implements Callable<Integer> {
       if (compressionLevel < 0 || compressionLevel > 9) {
         throw new IllegalArgumentException("--compression-level must be 0-9");
       }
-      display = new ProgressDisplay(System.err, ProgressDisplay.Mode.resolve(progress, false), "umiflow simulate");
+      display = progress.display(System.err, false, "umiflow simulate");
     } catch (IllegalArgumentException e) {
       System.err.println("umiflow simulate: " + e.getMessage());
       return 2;
@@ -209,7 +203,7 @@ final class SimulateCommand implements Callable<Integer> {
     private final ScheduledExecutorService timer;
 
     Ticker(Simulator simulator, long expected, long startNanos) {
-      long every = progressMillis != null ? progressMillis : display.intervalMillis(false);
+      long every = progress.intervalMillis(display, false);
       timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "umiflow-simulate-progress");
         t.setDaemon(true);

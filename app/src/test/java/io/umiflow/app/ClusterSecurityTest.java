@@ -72,6 +72,14 @@ class ClusterSecurityTest {
     return Tls.pem(dir.resolve(member + ".key"), dir.resolve(member + ".crt"), dir.resolve(ca + ".crt"));
   }
 
+  /** Stops every system and waits for each, at most 30 s. */
+  private static void terminate(List<? extends ActorSystem<?>> systems) throws Exception {
+    systems.forEach(ActorSystem::terminate);
+    for (ActorSystem<?> s : systems) {
+      s.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
@@ -141,12 +149,7 @@ class ClusterSecurityTest {
           .noneMatch(m -> m.address().equals(rogue.address())), "the rogue is not a member");
       assertFalse(Cluster.get(rogue).selfMember().status() == MemberStatus.up(), "the rogue is not up");
     } finally {
-      for (ActorSystem<Void> m : members) {
-        m.terminate();
-      }
-      for (ActorSystem<Void> m : members) {
-        m.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      }
+      terminate(members);
     }
   }
 
@@ -176,10 +179,7 @@ class ClusterSecurityTest {
           out.resolve("k.bam").toString(), Map.of("strategy", "identity"))));
       assertTrue(f.allCompleted(), f.outcomes().toString());
     } finally {
-      submitter.terminate();
-      worker.terminate();
-      submitter.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      worker.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      terminate(List.of(submitter, worker));
     }
   }
 
@@ -214,10 +214,7 @@ class ClusterSecurityTest {
           .startsWith("refused: the --family-size-histogram /etc/f.txt is outside"));
       assertFalse(Files.exists(dir.resolve("x.bam")) || Files.exists(dir.resolve("y.bam")));
     } finally {
-      submitter.terminate();
-      worker.terminate();
-      submitter.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      worker.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      terminate(List.of(submitter, worker));
     }
   }
 
@@ -280,10 +277,7 @@ class ClusterSecurityTest {
       assertEquals(MemberStatus.up(), Cluster.get(worker).selfMember().status(), "the worker stays up");
       assertFalse(worker.getWhenTerminated().toCompletableFuture().isDone(), "the worker keeps running");
     } finally {
-      submitter.terminate();
-      worker.terminate();
-      submitter.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      worker.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      terminate(List.of(submitter, worker));
     }
   }
 
