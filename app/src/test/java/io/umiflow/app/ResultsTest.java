@@ -130,13 +130,16 @@ class ResultsTest {
 
   @Test
   void completion_coversEveryCommandAndOption() {
-    String script = stdout("completion");
+    String script = stdout("completion", "bash");
     assertTrue(script.contains("complete -F _complete_umiflow") || script.contains("_complete_umiflow umiflow"),
         script.substring(0, 200));
     for (String word : List.of("group", "simulate", "cohort", "--summary-json", "--group-size-histogram",
-        "--mark-duplicates")) {
+        "--mark-duplicates", "--reference", "--progress", "--tls-ca", "--allow-path")) {
       assertTrue(script.contains(word), word);
     }
+    assertEquals(script, stdout("completion"), "bash is the default");
+    assertEquals(script, stdout("completion", "zsh"), "zsh runs the bash script through bashcompinit");
+    assertEquals(2, CliTest.run("completion", "fish").code());
   }
 
   private static synchronized String stdout(String... args) {
