@@ -1,5 +1,6 @@
 package io.umiflow.app;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -127,7 +128,9 @@ class PackagedJarIT {
     assertEquals(0, plain.exitValue(), text);
     assertTrue(text.matches("(?s).*umiflow group: \\d+% of [0-9.]+ MiB done, .* elapsed; [0-9,]+ records .*"), text);
     assertFalse(text.contains("\r") || text.contains("\u001b"), "no control characters in a log: " + text);
-    assertEquals(-1, Files.mismatch(dir.resolve("tty.bam"), dir.resolve("log.bam")), "same output either way");
+    // decompressed: block boundaries follow the batches, which timing may cut differently
+    assertArrayEquals(TestBams.decompressed(dir.resolve("tty.bam")), TestBams.decompressed(dir.resolve("log.bam")),
+        "same output either way");
   }
 
   /** Every output takes the mode the user's umask gives a new file, as samtools' and fgbio's do. */
