@@ -8,12 +8,8 @@ import htsjdk.samtools.SAMRecord;
 import htsjdk.samtools.SAMSequenceRecord;
 import htsjdk.samtools.SAMTextHeaderCodec;
 import htsjdk.samtools.ValidationStringency;
-import htsjdk.samtools.cram.build.CRAMReferenceRegion;
 import htsjdk.samtools.cram.build.CramContainerIterator;
-import htsjdk.samtools.cram.structure.CRAMCompressionRecord;
-import htsjdk.samtools.cram.structure.CompressorCache;
 import htsjdk.samtools.cram.structure.Container;
-import htsjdk.samtools.cram.structure.ReadTag;
 import htsjdk.samtools.cram.structure.Slice;
 import htsjdk.samtools.reference.FastaSequenceIndex;
 import htsjdk.samtools.util.BufferedLineReader;
@@ -28,17 +24,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.zip.GZIPInputStream;
 
 /**
  * SAM and CRAM input, decoded by htsjdk on the reading side and re-encoded as the raw BAM records the rest of
  * the pipeline reads, so nothing downstream knows the input was not BAM. Costs what htsjdk's decoding costs
- * (one thread; for CRAM a container's records and the reference span its slices cover are held at once,
- * see {@link #DECODER_BYTES}) plus one BAM encoding per record.
+ * plus one BAM encoding per record: SAM on the reading thread, CRAM slices on several threads at once
+ * ({@link CramSliceDecoder}), each holding a slice's records and the reference span it covers
+ * ({@link #DECODER_BYTES}).
  *
  * <p>CRAM needs the reference it was written against: a FASTA with its {@code .fai} index. Before the first
  * record the input's {@code @SQ} names and lengths are checked against the index; htsjdk checks each slice's
@@ -60,27 +59,25 @@ public final class SamCramInput implements Closeable {
   private final String source;
   /** The CRAM's reference FASTA, for messages; null for SAM. */
   private final Path reference;
-  /** CRAM: htsjdk's containers, the reference span of the current slice, and the slice's decoded records. */
+  /** CRAM: htsjdk's containers; slices read but not yet decoding; slices decoding, in order. */
   private final CramContainerIterator containers;
-  private final CramSliceNormalizer normalizer;
-  private final CompressorCache compressors = new CompressorCache();
   private final ArrayDeque<Slice> slices = new ArrayDeque<>();
-  private List<CRAMCompressionRecord> sliceRecords = List.of();
-  private int sliceAt;
-  private SAMFileHeader samHeader;
+  private final ArrayDeque<Future<CramSliceDecoder.Decoded>> decoding = new ArrayDeque<>();
+  private final ExecutorService decoders;
+  private final ThreadLocal<CramSliceDecoder> decoder;
+  private final int decodeThreads;
   /** SAM: the text's lines and htsjdk's parser of one line; null for CRAM. */
   private final BufferedReader lines;
   private final SAMLineParser lineParser;
   private String nextLine;
   private long lineNumber;
-  /** SAM: the tags of the current line, in its order, and scratch for putting them back in it. */
-  private int[] lineTags = new int[16];
-  private byte[] tagScratch = new byte[1 << 10];
-  /** Where each encoded tag starts, and where the last ends. */
-  private int[] tagStarts = new int[32];
+  private final TagOrder order = new TagOrder();
   private final BamHeader header;
   private final BAMRecordCodec codec;
-  private final Encoded encoded = new Encoded();
+  private final ByteSink encoded = new ByteSink();
+  /** What {@link #fill} copies from: the encoded record (SAM) or slice (CRAM), and how far it got. */
+  private byte[] pending = new byte[0];
+  private int pendingLength;
   private int pendingAt;
   private long recordsRead;
 
@@ -116,11 +113,14 @@ public final class SamCramInput implements Closeable {
 
   /**
    * Opens {@code in} ({@code format} SAM or CRAM, named {@code source} in errors) and reads its header;
-   * {@code reference} is the FASTA for CRAM (null for SAM, or when none was given).
+   * {@code reference} is the FASTA for CRAM (null for SAM, or when none was given). CRAM slices are decoded
+   * on {@code decodeThreads} threads at once, each holding up to {@link #DECODER_BYTES}.
    */
-  public SamCramInput(InputStream in, String source, Format format, Path reference) throws InputFormatException {
+  public SamCramInput(InputStream in, String source, Format format, Path reference, int decodeThreads)
+      throws InputFormatException {
     this.source = source;
     this.reference = reference;
+    this.decodeThreads = Math.max(1, decodeThreads);
     SAMFileHeader h;
     if (format == Format.CRAM) {
       lines = null;
@@ -137,13 +137,18 @@ public final class SamCramInput implements Closeable {
         throw new InputFormatException(source + ": not a CRAM file (" + oneLine(e) + ")", e);
       }
       checkAgainst(h, reference, index);
-      RegionReference bases = new RegionReference(reference, source);
-      CRAMReferenceRegion referenceRegion = new CRAMReferenceRegion(bases, h.getSequenceDictionary());
-      normalizer = new CramSliceNormalizer(referenceRegion, bases, h);
       header = bamHeader(h, null);
+      SAMFileHeader samHeader = h;
+      decoder = ThreadLocal.withInitial(() -> new CramSliceDecoder(samHeader, reference, source));
+      decoders = Executors.newFixedThreadPool(this.decodeThreads, r -> {
+        Thread t = new Thread(r, "umiflow-cram-decoder");
+        t.setDaemon(true);
+        return t;
+      });
     } else {
       containers = null;
-      normalizer = null;
+      decoder = null;
+      decoders = null;
       try {
         lines = new BufferedReader(new InputStreamReader(gunzipped(in), StandardCharsets.ISO_8859_1), 1 << 16);
         StringBuilder text = new StringBuilder();
@@ -158,7 +163,6 @@ public final class SamCramInput implements Closeable {
       }
       lineParser = new SAMLineParser(new DefaultSAMRecordFactory(), ValidationStringency.SILENT, h, null, null);
     }
-    samHeader = h;
     codec = new BAMRecordCodec(h);
     codec.setOutputStream(encoded);
   }
@@ -190,12 +194,12 @@ public final class SamCramInput implements Closeable {
     int n = 0;
     try {
       while (n < out.length) {
-        if (pendingAt < encoded.size()) {
-          int k = Math.min(out.length - n, encoded.size() - pendingAt);
-          System.arraycopy(encoded.bytes(), pendingAt, out, n, k);
+        if (pendingAt < pendingLength) {
+          int k = Math.min(out.length - n, pendingLength - pendingAt);
+          System.arraycopy(pending, pendingAt, out, n, k);
           pendingAt += k;
           n += k;
-        } else if (!encodeNext()) {
+        } else if (!(containers != null ? nextSlice() : encodeNextLine())) {
           break;
         }
       }
@@ -205,13 +209,8 @@ public final class SamCramInput implements Closeable {
     return n;
   }
 
-  /** Encodes the next record into {@code encoded}; false at the end of the input. */
-  private boolean encodeNext() throws InputFormatException {
-    encoded.reset();
-    pendingAt = 0;
-    if (containers != null) {
-      return encodeNextCram();
-    }
+  /** Encodes the next SAM record; false at the end of the input. */
+  private boolean encodeNextLine() throws InputFormatException {
     while (nextLine != null && nextLine.isEmpty()) {
       advanceLine();
     }
@@ -223,106 +222,53 @@ public final class SamCramInput implements Closeable {
     SAMRecord r = lineParser.parseLine(nextLine, (int) Math.min(Integer.MAX_VALUE, lineNumber));
     checkReference(r.getReferenceName(), r.getReferenceIndex());
     checkReference(r.getMateReferenceName(), r.getMateReferenceIndex());
+    encoded.reset();
     codec.encode(r);
-    putTagsInLineOrder(nextLine);
+    order.ofLine(nextLine).apply(encoded.bytes(), 0, encoded.size());
+    pending = encoded.bytes();
+    pendingLength = encoded.size();
+    pendingAt = 0;
     advanceLine();
     return true;
   }
 
   /**
-   * Decodes slices as needed and encodes the next CRAM record. Its TLEN is computed as samtools computes it
-   * (htsjdk's rule differs: it measures to the mates' 5' ends and breaks ties otherwise), so that a CRAM
-   * written by samtools reads back with the TLEN of the BAM it came from; its tags follow the CRAM's order
-   * with RG last, as samtools gives them.
+   * Makes the next decoded CRAM slice the one {@link #fill} copies from; false at the end. Keeps as many
+   * slices decoding as there are decoder threads: containers are read here, in order, and each slice is
+   * decoded on its own thread; results are taken in input order.
    */
-  private boolean encodeNextCram() {
-    while (sliceAt == sliceRecords.size()) {
+  private boolean nextSlice() throws InputFormatException {
+    while (decoding.size() < decodeThreads) {
       if (slices.isEmpty()) {
         if (!containers.hasNext()) {
-          return false;
+          break;
         }
         Container c = containers.next();
-        if (c.isEOF() || c.getSlices() == null) {
-          continue;
+        if (!c.isEOF() && c.getSlices() != null) {
+          slices.addAll(c.getSlices());
         }
-        slices.addAll(c.getSlices());
         continue;
       }
       Slice slice = slices.removeFirst();
-      List<CRAMCompressionRecord> decoded = slice.deserializeCRAMRecords(compressors, ValidationStringency.SILENT);
-      normalizer.normalize(slice, decoded);
-      sliceRecords = decoded;
-      sliceAt = 0;
+      decoding.add(decoders.submit(() -> decoder.get().decode(slice)));
     }
-    CRAMCompressionRecord r = sliceRecords.get(sliceAt++);
-    recordsRead++;
-    SAMRecord sam = r.toSAMRecord(samHeader);
-    if (!r.isDetached() && r.getPreviousSegment() == null && r.getNextSegment() != null) {
-      samtoolsTemplateLengths(r);
+    if (decoding.isEmpty()) {
+      return false;
     }
-    if (r.getPreviousSegment() != null || r.getNextSegment() != null) {
-      Integer tlen = templateLengths.remove(r);
-      if (tlen != null) {
-        sam.setInferredInsertSize(tlen);
-      }
+    CramSliceDecoder.Decoded d;
+    try {
+      d = decoding.removeFirst().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InputFormatException(source + ": interrupted after record " + recordsRead);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
     }
-    codec.encode(sam);
-    putTagsInCramOrder(r);
+    pending = d.bytes();
+    pendingLength = d.length();
+    pendingAt = 0;
+    recordsRead += d.records();
     return true;
-  }
-
-  /** TLENs computed for the attached segments of templates not yet encoded. */
-  private final IdentityHashMap<CRAMCompressionRecord, Integer> templateLengths = new IdentityHashMap<>();
-
-  /**
-   * samtools' TLEN for the attached segments starting at {@code first}: the span from the leftmost start to
-   * the rightmost end, positive for the leftmost segment (for READ1 when several start there), negative for
-   * the others; 0 when they lie on different references.
-   */
-  private void samtoolsTemplateLengths(CRAMCompressionRecord first) {
-    long left = Long.MAX_VALUE;
-    long right = Long.MIN_VALUE;
-    int atLeft = 0;
-    boolean oneReference = true;
-    for (CRAMCompressionRecord s = first; s != null; s = s.getNextSegment()) {
-      long start = s.getAlignmentStart();
-      long end = s.isSegmentUnmapped() ? start : s.getAlignmentEnd();
-      if (start < left) {
-        left = start;
-        atLeft = 1;
-      } else if (start == left) {
-        atLeft++;
-      }
-      right = Math.max(right, end);
-      oneReference &= s.getReferenceIndex() == first.getReferenceIndex();
-    }
-    long span = right - left + 1;
-    for (CRAMCompressionRecord s = first; s != null; s = s.getNextSegment()) {
-      long tlen;
-      if (!oneReference) {
-        tlen = 0;
-      } else if (s.getAlignmentStart() == left && (atLeft == 1 || (s.getBAMFlags() & 0x40) != 0)) {
-        tlen = span;
-      } else {
-        tlen = -span;
-      }
-      templateLengths.put(s, (int) tlen);
-    }
-  }
-
-  /** Puts the encoded record's tags in the CRAM's order, RG (kept apart by CRAM) last. */
-  private void putTagsInCramOrder(CRAMCompressionRecord r) {
-    List<ReadTag> tags = r.getTags();
-    int count = 0;
-    if (tags != null) {
-      for (ReadTag t : tags) {
-        lineTags = count == lineTags.length ? Arrays.copyOf(lineTags, count * 2 + 1) : lineTags;
-        lineTags[count++] = BamRecord.tagCode(t.getKey());
-      }
-    }
-    lineTags = count == lineTags.length ? Arrays.copyOf(lineTags, count * 2 + 1) : lineTags;
-    lineTags[count++] = BamRecord.tagCode("RG");
-    putTagsInOrder(count);
   }
 
   /** htsjdk, lenient, takes an unknown reference name as "unmapped"; we say what is wrong instead. */
@@ -342,67 +288,10 @@ public final class SamCramInput implements Closeable {
     }
   }
 
-  /**
-   * htsjdk keeps a record's tags sorted by name; the BAM a SAM file came from, and samtools' conversion of
-   * it, keep them in the order written. Puts the encoded record's tags back in {@code line}'s order.
-   */
-  private void putTagsInLineOrder(String line) {
-    int count = 0;
-    int field = 0;
-    for (int i = 0; i < line.length(); i++) {
-      if (line.charAt(i) == '\t' && ++field >= 11 && i + 2 < line.length()) {
-        if (count == lineTags.length) {
-          lineTags = Arrays.copyOf(lineTags, count * 2);
-        }
-        lineTags[count++] = BamRecord.tagCode(line.substring(i + 1, i + 3));
-      }
-    }
-    putTagsInOrder(count);
-  }
-
-  /** Puts the encoded record's tags in the order of {@code lineTags[0..count)} (tags not named there stay out: none). */
-  private void putTagsInOrder(int count) {
-    byte[] b = encoded.bytes();
-    int start = BamRecord.tagsOffset(b, 0);
-    int end = encoded.size();
-    if (count < 2) {
-      return;
-    }
-    if (end - start > tagScratch.length) {
-      tagScratch = new byte[end - start];
-    }
-    int n = 0;
-    for (int p = start; p < end; n++) { // one walk: where each tag starts
-      int next = BamRecord.skipTagValue(b, p + 2, end);
-      if (next < 0) {
-        return; // htsjdk wrote it; a malformed tag here would be htsjdk's, leave the record as it is
-      }
-      if (n == tagStarts.length - 1) {
-        tagStarts = Arrays.copyOf(tagStarts, tagStarts.length * 2);
-      }
-      tagStarts[n] = p;
-      tagStarts[n + 1] = next;
-      p = next;
-    }
-    int out = 0;
-    for (int t = 0; t < count; t++) {
-      for (int i = 0; i < n; i++) {
-        int p = tagStarts[i];
-        if ((((b[p] & 0xff) << 8) | (b[p + 1] & 0xff)) == lineTags[t]) {
-          System.arraycopy(b, p, tagScratch, out, tagStarts[i + 1] - p);
-          out += tagStarts[i + 1] - p;
-          break;
-        }
-      }
-    }
-    if (out == end - start) {
-      System.arraycopy(tagScratch, 0, b, start, out);
-    }
-  }
-
   @Override
   public void close() throws IOException {
     if (containers != null) {
+      decoders.shutdownNow();
       containers.close();
     } else {
       lines.close();
@@ -495,46 +384,6 @@ public final class SamCramInput implements Closeable {
     }
     String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     return m.replaceAll("\\s*[\\r\\n]+\\s*", "; ").trim();
-  }
-
-  /**
-   * A byte sink whose array is read directly, so that each record is copied once; unsynchronized, unlike
-   * {@link java.io.ByteArrayOutputStream}, since htsjdk writes a record in many small pieces.
-   */
-  private static final class Encoded extends java.io.OutputStream {
-    private byte[] buf = new byte[1 << 12];
-    private int count;
-
-    @Override
-    public void write(int b) {
-      ensure(1);
-      buf[count++] = (byte) b;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      ensure(len);
-      System.arraycopy(b, off, buf, count, len);
-      count += len;
-    }
-
-    private void ensure(int more) {
-      if (count + more > buf.length) {
-        buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + more));
-      }
-    }
-
-    void reset() {
-      count = 0;
-    }
-
-    int size() {
-      return count;
-    }
-
-    byte[] bytes() {
-      return buf;
-    }
   }
 
   /** Keeps {@link GZIPInputStream#close()} from closing the input it only peeks at. */

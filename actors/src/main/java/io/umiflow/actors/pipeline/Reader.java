@@ -127,19 +127,28 @@ final class Reader extends AbstractBehavior<Reader.Command> {
     }
   }
 
-  /** Opens the SAM or CRAM decoder with the flow account's credit for its working memory, and reports the header. */
+  /**
+   * Opens the SAM or CRAM decoder with the flow account's credit for its working memory, and reports the
+   * header. CRAM decodes slices on as many threads as the job has and the flow account can give
+   * {@link SamCramInput#DECODER_BYTES} each (at least one, or the job fails naming the budget that would do).
+   */
   private void openDecoder(SamCramInput.Format format) throws IOException {
-    long need = format == SamCramInput.Format.CRAM ? SamCramInput.DECODER_BYTES : SamCramInput.SAM_DECODER_BYTES;
-    if (!flow.tryAcquire(MemoryLedger.NO_ITEM, need)) {
+    boolean cram = format == SamCramInput.Format.CRAM;
+    long each = cram ? SamCramInput.DECODER_BYTES : SamCramInput.SAM_DECODER_BYTES;
+    int threads = cram ? settings.threads() : 1;
+    while (threads > 0 && !flow.tryAcquire(MemoryLedger.NO_ITEM, threads * each)) {
+      threads--;
+    }
+    if (threads == 0) {
       job.tell(new PipelineEvent.Failed(source + ": the memory budget cannot hold the " + format + " decoder ("
-          + (need >> 20) + " MiB)", MemoryPlan.smallestBudget(need, settings.threads(), settings.memoryTuning(),
+          + (each >> 20) + " MiB)", MemoryPlan.smallestBudget(each, settings.threads(), settings.memoryTuning(),
           p -> p.flowCapacity() - p.headReserve())));
       finished = true;
       return;
     }
-    decoderCredit = need;
+    decoderCredit = threads * each;
     decoder = new SamCramInput(new CountingInput(in, stats), source, format,
-        settings.reference() == null ? null : Paths.get(settings.reference()));
+        settings.reference() == null ? null : Paths.get(settings.reference()), threads);
     job.tell(new PipelineEvent.HeaderRead(decoder.header(), new byte[0], 0));
   }
 
