@@ -204,7 +204,13 @@ class ProcessorTest {
 
     p.tell(new Processor.Numbered(counted.seq(), 0));
     Writer.Compressed compressed = writer.expectMessageClass(Writer.Compressed.class, Duration.ofMinutes(1));
+    // the processor sends Compressed from inside its handler, whose frame may still hold the batch for a
+    // moment on another thread: measure until it has returned (a real leak stays), at most 2 s
     long written = TestHeap.live() - before;
+    for (int i = 0; i < 20 && written > ledger.used() + (2L << 20); i++) {
+      Thread.sleep(100);
+      written = TestHeap.live() - before;
+    }
     assertTrue(written <= ledger.used() + (2L << 20), "compressed: live " + (written >> 10) + " KiB, charged "
         + (ledger.used() >> 10) + " KiB");
     assertTrue(compressed.credit() > 0);
