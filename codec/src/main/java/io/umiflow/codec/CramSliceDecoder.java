@@ -24,9 +24,6 @@ import java.util.List;
  * from; tags follow the CRAM's order with RG last, as samtools gives them.
  */
 final class CramSliceDecoder {
-  /** One slice's records, encoded back to back, and how many there are. */
-  record Decoded(byte[] bytes, int length, int records) {}
-
   private final SAMFileHeader header;
   private final CramSliceNormalizer normalizer;
   private final CompressorCache compressors = new CompressorCache();
@@ -46,7 +43,7 @@ final class CramSliceDecoder {
   }
 
   /** Decodes {@code slice}; the result's array is a copy, the decoder's own buffer is reused. */
-  Decoded decode(Slice slice) {
+  DecodedRecords decode(Slice slice) {
     List<CRAMCompressionRecord> records = slice.deserializeCRAMRecords(compressors, ValidationStringency.SILENT);
     normalizer.normalize(slice, records);
     out.reset();
@@ -64,7 +61,7 @@ final class CramSliceDecoder {
       codec.encode(sam);
       cramOrder(r).apply(out.bytes(), start, out.size());
     }
-    return new Decoded(Arrays.copyOf(out.bytes(), out.size()), out.size(), records.size());
+    return new DecodedRecords(Arrays.copyOf(out.bytes(), out.size()), out.size(), records.size());
   }
 
   /**

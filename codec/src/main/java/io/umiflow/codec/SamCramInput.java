@@ -1,10 +1,6 @@
 package io.umiflow.codec;
 
-import htsjdk.samtools.BAMRecordCodec;
-import htsjdk.samtools.DefaultSAMRecordFactory;
 import htsjdk.samtools.SAMFileHeader;
-import htsjdk.samtools.SAMLineParser;
-import htsjdk.samtools.SAMRecord;
 import htsjdk.samtools.SAMSequenceRecord;
 import htsjdk.samtools.SAMTextHeaderCodec;
 import htsjdk.samtools.ValidationStringency;
@@ -53,8 +49,8 @@ public final class SamCramInput implements Closeable {
    * reference span of its slices; a SAM reader holds one line. Charged to the job's budget while reading.
    */
   public static final long DECODER_BYTES = 32L << 20;
-  /** What a SAM reader holds: a line and a record. */
-  public static final long SAM_DECODER_BYTES = 2L << 20;
+  /** What a SAM decoding thread holds: a block of lines (at most 1 MiB of text), its records and their copy. */
+  public static final long SAM_DECODER_BYTES = 8L << 20;
 
   private final String source;
   /** The CRAM's reference FASTA, for messages; null for SAM. */
@@ -62,19 +58,19 @@ public final class SamCramInput implements Closeable {
   /** CRAM: htsjdk's containers; slices read but not yet decoding; slices decoding, in order. */
   private final CramContainerIterator containers;
   private final ArrayDeque<Slice> slices = new ArrayDeque<>();
-  private final ArrayDeque<Future<CramSliceDecoder.Decoded>> decoding = new ArrayDeque<>();
-  private final ExecutorService decoders;
-  private final ThreadLocal<CramSliceDecoder> decoder;
-  private final int decodeThreads;
-  /** SAM: the text's lines and htsjdk's parser of one line; null for CRAM. */
+  private final ThreadLocal<CramSliceDecoder> cramDecoder;
+  /** SAM: the text's lines, read here, and parsed in blocks on the decoding threads; null for CRAM. */
   private final BufferedReader lines;
-  private final SAMLineParser lineParser;
+  private final ThreadLocal<SamBlockDecoder> samDecoder;
   private String nextLine;
   private long lineNumber;
-  private final TagOrder order = new TagOrder();
+  /** Records in the blocks handed out so far (SAM), to number the next block's first. */
+  private long recordsQueued;
+  /** Blocks or slices decoding, in input order, on {@code decodeThreads} threads. */
+  private final ArrayDeque<Future<DecodedRecords>> decoding = new ArrayDeque<>();
+  private final ExecutorService decoders;
+  private final int decodeThreads;
   private final BamHeader header;
-  private final BAMRecordCodec codec;
-  private final ByteSink encoded = new ByteSink();
   /** What {@link #fill} copies from: the encoded record (SAM) or slice (CRAM), and how far it got. */
   private byte[] pending = new byte[0];
   private int pendingLength;
@@ -124,7 +120,6 @@ public final class SamCramInput implements Closeable {
     SAMFileHeader h;
     if (format == Format.CRAM) {
       lines = null;
-      lineParser = null;
       if (reference == null) {
         throw new InputFormatException(source + ": a CRAM file needs the reference it was written against; "
             + "give it with --reference FASTA");
@@ -139,16 +134,11 @@ public final class SamCramInput implements Closeable {
       checkAgainst(h, reference, index);
       header = bamHeader(h, null);
       SAMFileHeader samHeader = h;
-      decoder = ThreadLocal.withInitial(() -> new CramSliceDecoder(samHeader, reference, source));
-      decoders = Executors.newFixedThreadPool(this.decodeThreads, r -> {
-        Thread t = new Thread(r, "umiflow-cram-decoder");
-        t.setDaemon(true);
-        return t;
-      });
+      cramDecoder = ThreadLocal.withInitial(() -> new CramSliceDecoder(samHeader, reference, source));
+      samDecoder = null;
     } else {
       containers = null;
-      decoder = null;
-      decoders = null;
+      cramDecoder = null;
       try {
         lines = new BufferedReader(new InputStreamReader(gunzipped(in), StandardCharsets.ISO_8859_1), 1 << 16);
         StringBuilder text = new StringBuilder();
@@ -161,10 +151,14 @@ public final class SamCramInput implements Closeable {
       } catch (IOException | RuntimeException e) {
         throw new InputFormatException(source + ": not a BAM, SAM or CRAM file (" + oneLine(e) + ")", e);
       }
-      lineParser = new SAMLineParser(new DefaultSAMRecordFactory(), ValidationStringency.SILENT, h, null, null);
+      SAMFileHeader samHeader = h;
+      samDecoder = ThreadLocal.withInitial(() -> new SamBlockDecoder(samHeader));
     }
-    codec = new BAMRecordCodec(h);
-    codec.setOutputStream(encoded);
+    decoders = Executors.newFixedThreadPool(this.decodeThreads, r -> {
+      Thread t = new Thread(r, "umiflow-" + format.name().toLowerCase(Locale.ROOT) + "-decoder");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /** SAM text, inflated when gzip- or bgzip-compressed. */
@@ -199,7 +193,7 @@ public final class SamCramInput implements Closeable {
           System.arraycopy(pending, pendingAt, out, n, k);
           pendingAt += k;
           n += k;
-        } else if (!(containers != null ? nextSlice() : encodeNextLine())) {
+        } else if (!nextDecoded()) {
           break;
         }
       }
@@ -209,59 +203,33 @@ public final class SamCramInput implements Closeable {
     return n;
   }
 
-  /** Encodes the next SAM record; false at the end of the input. */
-  private boolean encodeNextLine() throws InputFormatException {
-    while (nextLine != null && nextLine.isEmpty()) {
-      advanceLine();
-    }
-    if (nextLine == null) {
-      return false;
-    }
-    lineNumber++;
-    recordsRead++;
-    SAMRecord r = lineParser.parseLine(nextLine, (int) Math.min(Integer.MAX_VALUE, lineNumber));
-    checkReference(r.getReferenceName(), r.getReferenceIndex());
-    checkReference(r.getMateReferenceName(), r.getMateReferenceIndex());
-    encoded.reset();
-    codec.encode(r);
-    order.ofLine(nextLine).apply(encoded.bytes(), 0, encoded.size());
-    pending = encoded.bytes();
-    pendingLength = encoded.size();
-    pendingAt = 0;
-    advanceLine();
-    return true;
-  }
-
   /**
-   * Makes the next decoded CRAM slice the one {@link #fill} copies from; false at the end. Keeps as many
-   * slices decoding as there are decoder threads: containers are read here, in order, and each slice is
-   * decoded on its own thread; results are taken in input order.
+   * Makes the next decoded slice (CRAM) or block of lines (SAM) the one {@link #fill} copies from; false at
+   * the end. The input is read here, in order, and each unit decoded on one of {@code decodeThreads}
+   * threads, as many at once as there are threads; results are taken in input order.
    */
-  private boolean nextSlice() throws InputFormatException {
+  private boolean nextDecoded() throws InputFormatException {
     while (decoding.size() < decodeThreads) {
-      if (slices.isEmpty()) {
-        if (!containers.hasNext()) {
-          break;
-        }
-        Container c = containers.next();
-        if (!c.isEOF() && c.getSlices() != null) {
-          slices.addAll(c.getSlices());
-        }
-        continue;
+      java.util.concurrent.Callable<DecodedRecords> task = containers != null ? nextSliceTask() : nextBlockTask();
+      if (task == null) {
+        break;
       }
-      Slice slice = slices.removeFirst();
-      decoding.add(decoders.submit(() -> decoder.get().decode(slice)));
+      decoding.add(decoders.submit(task));
     }
     if (decoding.isEmpty()) {
       return false;
     }
-    CramSliceDecoder.Decoded d;
+    DecodedRecords d;
     try {
       d = decoding.removeFirst().get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InputFormatException(source + ": interrupted after record " + recordsRead);
     } catch (ExecutionException e) {
+      if (e.getCause() instanceof SamBlockDecoder.LineFailure f) {
+        throw new InputFormatException(source + ": record " + f.record + " (line " + f.line + "): "
+            + oneLine(f.getCause()), f);
+      }
       throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
     }
     pending = d.bytes();
@@ -271,13 +239,45 @@ public final class SamCramInput implements Closeable {
     return true;
   }
 
-  /** htsjdk, lenient, takes an unknown reference name as "unmapped"; we say what is wrong instead. */
-  private void checkReference(String name, Integer index) throws InputFormatException {
-    if ((index == null || index < 0) && name != null && !name.equals("*")) {
-      throw new InputFormatException(source + ": record " + recordsRead + " (line " + lineNumber + "): reference "
-          + name + " is not in the header's @SQ lines");
+  /** The next CRAM slice's decoding, reading containers as needed; null at the end. */
+  private java.util.concurrent.Callable<DecodedRecords> nextSliceTask() {
+    while (slices.isEmpty()) {
+      if (!containers.hasNext()) {
+        return null;
+      }
+      Container c = containers.next();
+      if (!c.isEOF() && c.getSlices() != null) {
+        slices.addAll(c.getSlices());
+      }
     }
+    Slice slice = slices.removeFirst();
+    return () -> cramDecoder.get().decode(slice);
   }
+
+  /** The next block of SAM lines' parsing (up to {@link #BLOCK_LINES} lines or 1 MiB); null at the end. */
+  private java.util.concurrent.Callable<DecodedRecords> nextBlockTask() throws InputFormatException {
+    List<String> block = new ArrayList<>();
+    long[] numbers = new long[BLOCK_LINES];
+    long chars = 0;
+    while (nextLine != null && block.size() < BLOCK_LINES && chars < (1 << 20)) {
+      lineNumber++;
+      if (!nextLine.isEmpty()) {
+        numbers[block.size()] = lineNumber;
+        block.add(nextLine);
+        chars += nextLine.length();
+      }
+      advanceLine();
+    }
+    if (block.isEmpty()) {
+      return null;
+    }
+    SamBlockDecoder.Block b = new SamBlockDecoder.Block(block, numbers, recordsQueued + 1);
+    recordsQueued += block.size();
+    return () -> samDecoder.get().decode(b);
+  }
+
+  /** Lines per SAM block: enough to make the hand-off cheap, few enough to keep several blocks in flight. */
+  private static final int BLOCK_LINES = 4096;
 
   private void advanceLine() throws InputFormatException {
     try {
@@ -290,8 +290,8 @@ public final class SamCramInput implements Closeable {
 
   @Override
   public void close() throws IOException {
+    decoders.shutdownNow();
     if (containers != null) {
-      decoders.shutdownNow();
       containers.close();
     } else {
       lines.close();
@@ -299,8 +299,7 @@ public final class SamCramInput implements Closeable {
   }
 
   private InputFormatException failure(RuntimeException e) {
-    String where = lines != null ? "record " + recordsRead + " (line " + lineNumber + ")"
-        : "after record " + recordsRead;
+    String where = "after record " + recordsRead;
     String cause = oneLine(e);
     if (containers != null && cause.contains("MD5")) {
       return new InputFormatException(source + ": " + where + ": the reference " + reference + " does not match "

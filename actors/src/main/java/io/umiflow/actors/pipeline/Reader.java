@@ -129,13 +129,14 @@ final class Reader extends AbstractBehavior<Reader.Command> {
 
   /**
    * Opens the SAM or CRAM decoder with the flow account's credit for its working memory, and reports the
-   * header. CRAM decodes slices on as many threads as the job has and the flow account can give
-   * {@link SamCramInput#DECODER_BYTES} each (at least one, or the job fails naming the budget that would do).
+   * header. It decodes CRAM slices or blocks of SAM lines on as many threads as the job has and the flow
+   * account can give {@link SamCramInput#DECODER_BYTES} (SAM: {@link SamCramInput#SAM_DECODER_BYTES}) each
+   * (at least one, or the job fails naming the budget that would do).
    */
   private void openDecoder(SamCramInput.Format format) throws IOException {
     boolean cram = format == SamCramInput.Format.CRAM;
     long each = cram ? SamCramInput.DECODER_BYTES : SamCramInput.SAM_DECODER_BYTES;
-    int threads = cram ? settings.threads() : 1;
+    int threads = settings.threads();
     while (threads > 0 && !flow.tryAcquire(MemoryLedger.NO_ITEM, threads * each)) {
       threads--;
     }
