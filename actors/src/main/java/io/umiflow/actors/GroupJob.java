@@ -211,7 +211,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     }
     header = h.header();
     SpillFolder.removeStale(settings.spillFolder()); // what killed runs left in the folder this one uses
-    spillFolder = new SpillFolder(settings.spillFolder());
+    spillFolder = new SpillFolder(settings.spillFolder(), settings.option("--tmp-dir"));
     BamHeader out = h.header().withProgram("umiflow", Version.VERSION, settings.commandLine());
     Pipeline.startFile(getContext(), settings, h, out, hostOutput, accounts, stats, events, spillFolder, input);
     replyTo.tell(new Started(settings.input(), settings.output(), ledger.budget(), settings.threads(),

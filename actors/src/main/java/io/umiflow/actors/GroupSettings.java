@@ -37,6 +37,9 @@ import java.nio.file.Paths;
  * @param spillRunBytes       size of the sorted runs of the out-of-core path; 0 for automatic (tests set it
  *                            small to exercise many runs and multi-level merges)
  * @param memoryTuning        how the budget is split (see {@link MemoryPlan}); {@code umiflow.group.memory}
+ * @param wording             whether messages name settings as command-line options ({@code --raw-tag}) or as
+ *                            this builder's methods ({@code rawTag}); the API's by default
+ * @param sourceName          what messages call the input, or null for its path ("standard input" for {@code -})
  */
 public record GroupSettings(
     String input,
@@ -63,7 +66,38 @@ public record GroupSettings(
     long progressMillis,
     long spillThreshold,
     long spillRunBytes,
-    MemoryTuning memoryTuning) {
+    MemoryTuning memoryTuning,
+    Wording wording,
+    String sourceName) {
+
+  /** How messages name settings: hosts set them through the builder, command-line users through options. */
+  public enum Wording {
+    /** As {@code umiflow}'s options: {@code --raw-tag}. */
+    CLI,
+    /** As the builder's methods and {@code umiflow.group} config keys: {@code rawTag}. */
+    API;
+
+    /**
+     * The setting the command-line option {@code flag} sets, as this wording names it: the flag itself, or
+     * its builder method ({@code --min-map-q} becomes {@code minMapQ}).
+     */
+    public String option(String flag) {
+      if (this == CLI) {
+        return flag;
+      }
+      StringBuilder b = new StringBuilder();
+      boolean upper = false;
+      for (char c : flag.replaceFirst("^-+", "").toCharArray()) {
+        if (c == '-') {
+          upper = true;
+        } else {
+          b.append(upper ? Character.toUpperCase(c) : c);
+          upper = false;
+        }
+      }
+      return b.toString();
+    }
+  }
 
   /** The smallest ledger budget we accept: enough for a few batches per worker. */
   public static final long MIN_BUDGET = 16L << 20;
@@ -85,9 +119,17 @@ public record GroupSettings(
     return Paths.get(System.getProperty("java.io.tmpdir"));
   }
 
-  /** The input as messages name it: its path, or "standard input". */
+  /** The input as messages name it: {@link #sourceName()} when set, else its path, or "standard input". */
   public String source() {
+    if (sourceName != null) {
+      return sourceName;
+    }
     return inputIsStdin() ? "standard input" : input;
+  }
+
+  /** {@code wording().option(flag)}: the setting as this run's messages name it. */
+  public String option(String flag) {
+    return wording.option(flag);
   }
 
   /** True when reading standard input. */
@@ -158,6 +200,8 @@ public record GroupSettings(
     b.spillThreshold = spillThreshold;
     b.spillRunBytes = spillRunBytes;
     b.memoryTuning = memoryTuning;
+    b.wording = wording;
+    b.sourceName = sourceName;
     return b;
   }
 
@@ -189,6 +233,8 @@ public record GroupSettings(
     private long spillThreshold;
     private long spillRunBytes;
     private MemoryTuning memoryTuning;
+    private Wording wording = Wording.API;
+    private String sourceName;
 
     /** BAM path or {@code -}. */
     public Builder input(String v) { input = v; return this; }
@@ -241,53 +287,65 @@ public record GroupSettings(
     public Builder spillRunBytes(long v) { spillRunBytes = v; return this; }
     /** How the budget is split (default: {@code umiflow.group.memory} of the default config). */
     public Builder memoryTuning(MemoryTuning v) { memoryTuning = v; return this; }
+    /** How messages name settings (default {@link Wording#API}; the command line sets {@link Wording#CLI}). */
+    public Builder wording(Wording v) { wording = v; return this; }
+    /** What messages call the input (default: its path, or "standard input"). */
+    public Builder sourceName(String v) { sourceName = v; return this; }
 
     /** Validates and builds; throws IllegalArgumentException with a one-line reason. */
     public GroupSettings build() {
-      require(input != null && !input.isEmpty(), "an input is required (-i FILE, or - for standard input)");
-      require(output != null && !output.isEmpty(), "an output is required (-o FILE, or - for standard output)");
-      require(strategy != null, "a strategy is required (-s identity|edit|adjacency|paired)");
-      require(edits >= 0, "--edits must be >= 0, got " + edits);
-      require(!(strategy == Strategy.PAIRED && minUmiLength > 0), "--min-umi-length cannot be used with the paired strategy");
-      require(minUmiLength >= 0, "--min-umi-length must be positive");
+      Wording w = wording == null ? Wording.API : wording;
+      boolean cli = w == Wording.CLI;
+      require(input != null && !input.isEmpty(), "an input is required ("
+          + (cli ? "-i FILE, or - for standard input)" : "input(path), or \"-\")"));
+      require(output != null && !output.isEmpty(), "an output is required ("
+          + (cli ? "-o FILE, or - for standard output)" : "output(path), or \"-\")"));
+      require(strategy != null, "a strategy is required ("
+          + (cli ? "-s identity|edit|adjacency|paired)" : "strategy(Strategy.ADJACENCY), say)"));
+      require(edits >= 0, w.option("--edits") + " must be >= 0, got " + edits);
+      require(!(strategy == Strategy.PAIRED && minUmiLength > 0), w.option("--min-umi-length")
+          + " cannot be used with the paired strategy");
+      require(minUmiLength >= 0, w.option("--min-umi-length") + " must be positive");
       int mq = minMapQ != null ? minMapQ : (markDuplicates ? 0 : 1);
-      require(mq >= 0, "--min-map-q must be >= 0, got " + mq);
-      requireTag(rawTag, "--raw-tag");
-      requireTag(assignTag, "--assign-tag");
-      requireTag(cellTag, "--cell-tag");
-      require(!rawTag.equals(assignTag), "--raw-tag and --assign-tag must differ");
-      require(threads >= 1, "--threads must be >= 1, got " + threads);
-      require(compressionLevel >= 0 && compressionLevel <= 9, "--compression-level must be 0-9, got " + compressionLevel);
+      require(mq >= 0, w.option("--min-map-q") + " must be >= 0, got " + mq);
+      requireTag(rawTag, w.option("--raw-tag"));
+      requireTag(assignTag, w.option("--assign-tag"));
+      requireTag(cellTag, w.option("--cell-tag"));
+      require(!rawTag.equals(assignTag), w.option("--raw-tag") + " and " + w.option("--assign-tag") + " must differ");
+      require(threads >= 1, w.option("--threads") + " must be >= 1, got " + threads);
+      require(compressionLevel >= 0 && compressionLevel <= 9, w.option("--compression-level") + " must be 0-9, got "
+          + compressionLevel);
       require(memoryBudget >= MIN_BUDGET, "the memory budget (" + (memoryBudget >> 20) + " MiB) is below the minimum of "
           + (MIN_BUDGET >> 20) + " MiB");
-      require(spillThreshold >= 0, "--spill-threshold must be >= 0, got " + spillThreshold);
+      require(spillThreshold >= 0, w.option("--spill-threshold") + " must be >= 0, got " + spillThreshold);
       require(spillRunBytes >= 0, "the spill run size must be >= 0, got " + spillRunBytes);
       require(tmpDir == null || java.nio.file.Files.isDirectory(Paths.get(tmpDir)),
-          "--tmp-dir " + tmpDir + " is not a folder");
+          w.option("--tmp-dir") + " " + tmpDir + " is not a folder");
       if (deflateBackend == null) {
         deflateBackend = DeflateBackend.best(compressionLevel);
       }
       MemoryTuning tuning = memoryTuning != null ? memoryTuning : MemoryTuning.defaults();
       MemoryPlan.of(memoryBudget, threads, tuning); // fails with a reason when the budget cannot be split
       require(deflateBackend.available(), "deflate backend not available");
-      requireDistinctFiles();
+      requireDistinctFiles(w);
       require(reference == null || java.nio.file.Files.isRegularFile(Paths.get(reference)),
-          "--reference " + reference + ": no such file");
+          w.option("--reference") + " " + reference + ": no such file");
       return new GroupSettings(input, output, strategy, edits, mq, includeNonPf, rawTag, assignTag, cellTag,
           minUmiLength, markDuplicates, familySizeHistogram, groupingMetrics, groupSizeHistogram, reference,
           threads, memoryBudget,
           compressionLevel, tmpDir, deflateBackend, commandLine == null ? "" : commandLine, progressMillis,
-          spillThreshold, spillRunBytes, tuning);
+          spillThreshold, spillRunBytes, tuning, w, sourceName);
     }
 
     /**
      * No file of the run (input, output, metrics) is another: a run must not overwrite what it reads or
      * writes; and no output is a folder, which would fail only at the end, when the outputs are renamed.
      */
-    private void requireDistinctFiles() {
+    private void requireDistinctFiles(Wording w) {
       java.util.Map<Path, String> seen = new java.util.HashMap<>();
-      String[][] files = {{input, "the input"}, {output, "the output"}, {familySizeHistogram, "--family-size-histogram"},
-          {groupingMetrics, "--grouping-metrics"}, {groupSizeHistogram, "--group-size-histogram"}};
+      String[][] files = {{input, "the input"}, {output, "the output"},
+          {familySizeHistogram, w.option("--family-size-histogram")}, {groupingMetrics, w.option("--grouping-metrics")},
+          {groupSizeHistogram, w.option("--group-size-histogram")}};
       for (String[] f : files) {
         if (f[0] == null || f[0].equals("-")) {
           continue;

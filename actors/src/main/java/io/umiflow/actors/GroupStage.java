@@ -1,9 +1,4 @@
 package io.umiflow.actors;
-import io.umiflow.actors.batch.BatchMetrics;
-import io.umiflow.actors.outofcore.SpillFolder;
-import io.umiflow.actors.pipeline.Pipeline;
-import io.umiflow.actors.pipeline.PipelineStats;
-
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.ChildFailed;
@@ -61,13 +56,29 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
   /** From the producer: no more records. */
   public enum EndOfInput implements Command { INSTANCE }
 
-  /** From the consumer: it can take {@code bytes} more of grouped records. */
+  /**
+   * From the producer: its own source broke (a file it reads, a connection). Ends the stage as {@link Cancel}
+   * does, but the consumer receives {@link Failed} with {@code "input failed: " + reason}.
+   */
+  public record ProducerFailed(String reason) implements Command {}
+
+  /**
+   * From the consumer: it can take {@code bytes} more of grouped records, counted in {@link GroupedBatch#bytes()}
+   * (the batch's arrays, not only its records). Requests add up. The stage sends a batch while the sum of
+   * requests minus what it delivered is positive, so a delivery may exceed the outstanding demand by at most
+   * one batch (see {@link #maxBatchBytes}).
+   */
   public record Request(long bytes) implements Command {}
 
   /** Ends the stage now; the consumer receives {@link Failed} with reason "cancelled". */
   public enum Cancel implements Command { INSTANCE }
 
-  /** Asks for the stage's memory accounting, answered with {@link Stats} (for monitoring). */
+  /**
+   * Asks for the stage's memory accounting, answered with {@link Stats} (for monitoring) until the stage
+   * stops. Once it has stopped (after {@link Completed}, {@link Failed} or {@link Cancel}) the request goes to
+   * dead letters, as any message to a stopped actor does: the final numbers are in {@link Completed#summary()},
+   * so ask with a timeout.
+   */
   public record GetStats(ActorRef<Stats> replyTo) implements Command {}
 
   /**
@@ -116,6 +127,20 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
   /** Bytes granted to the producer at a time. */
   static final long GRANT = 1L << 20;
 
+  /** What messages call the stage's input unless {@code settings.sourceName()} says otherwise. */
+  public static final String SOURCE_NAME = "stream input";
+
+  /**
+   * The most one {@link Molecules} delivery can hold, in {@link GroupedBatch#bytes()}, with these settings:
+   * a batch of position groups, or a position group grouped out of core, is bounded by the item limit of
+   * the budget's plan (about 45% of the budget at the default split). It bounds how far a delivery overshoots
+   * a request, and what a consumer must be ready to hold at once.
+   */
+  public static long maxBatchBytes(GroupSettings settings) {
+    return io.umiflow.actors.memory.MemoryPlan.of(settings.memoryBudget(), settings.threads(),
+        settings.memoryTuning()).itemLimit();
+  }
+
   private final PipelineStats stats = new PipelineStats();
   private GroupSettings settings;
   private Pipeline.Accounts accounts;
@@ -148,6 +173,7 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
         .onMessageEquals(EndOfInput.INSTANCE, this::onEndOfInput)
         .onMessage(Request.class, this::onRequest)
         .onMessageEquals(Cancel.INSTANCE, () -> fail("cancelled"))
+        .onMessage(ProducerFailed.class, f -> fail("input failed: " + f.reason()))
         .onMessage(FromPipeline.class, this::onPipeline)
         .onMessage(CreditReady.class, this::onCreditReady)
         .onMessage(GetStats.class, g -> {
@@ -165,13 +191,19 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
     if (settings != null) {
       return this;
     }
-    settings = s.settings();
+    settings = s.settings().sourceName() != null ? s.settings()
+        : s.settings().toBuilder().sourceName(SOURCE_NAME).build();
     producer = s.producer();
     consumer = s.consumer();
     startNanos = System.nanoTime();
+    String problem = s.header().templateCoordinateProblem();
+    if (problem != null) {
+      return fail(settings.source() + ": " + problem + "; records must arrive in template-coordinate order "
+          + "(samtools sort --template-coordinate) and the header must say so");
+    }
     accounts = Pipeline.accounts(settings);
     ActorRef<PipelineEvent> events = getContext().messageAdapter(PipelineEvent.class, FromPipeline::new);
-    spillFolder = new SpillFolder(settings.spillFolder());
+    spillFolder = new SpillFolder(settings.spillFolder(), settings.option("--tmp-dir"));
     ends = Pipeline.startStage(getContext(), settings, s.header(), consumer, accounts, stats, events, spillFolder);
     if (demandBeforeStart > 0) {
       ends.demand(demandBeforeStart);

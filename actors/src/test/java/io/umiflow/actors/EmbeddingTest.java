@@ -255,6 +255,56 @@ class EmbeddingTest {
   }
 
   @Test
+  void producerFailed_consumerGetsTheProducersReason() throws Exception {
+    TestProbe<GroupStage.ConsumerEvent> consumer = KIT.createTestProbe();
+    TestProbe<GroupStage.ProducerEvent> producer = KIT.createTestProbe();
+    ActorRef<GroupStage.Command> stage = KIT.spawn(GroupStage.create());
+    stage.tell(new GroupStage.Start(settings(32L << 20), header(), producer.getRef(), consumer.getRef()));
+    producer.expectMessageClass(GroupStage.Grant.class);
+    stage.tell(new GroupStage.ProducerFailed("s3://bucket/in.bam: connection reset"));
+    GroupStage.Failed f = consumer.expectMessageClass(GroupStage.Failed.class, Duration.ofSeconds(10));
+    assertEquals("input failed: s3://bucket/in.bam: connection reset", f.reason());
+    assertInstanceOf(GroupStage.Stopped.class, producer.receiveMessage(Duration.ofSeconds(10)));
+    consumer.expectTerminated(stage, Duration.ofSeconds(10));
+  }
+
+  @Test
+  void headerNotInTemplateCoordinateOrder_failsAtStart() throws Exception {
+    BamHeader sorted = header();
+    BamHeader coordinate = new BamHeader(sorted.text().replaceFirst("@HD[^\n]*", "@HD\tVN:1.6\tSO:coordinate"),
+        sorted.references());
+    TestProbe<GroupStage.ConsumerEvent> consumer = KIT.createTestProbe();
+    TestProbe<GroupStage.ProducerEvent> producer = KIT.createTestProbe();
+    ActorRef<GroupStage.Command> stage = KIT.spawn(GroupStage.create());
+    stage.tell(new GroupStage.Start(settings(32L << 20), coordinate, producer.getRef(), consumer.getRef()));
+    GroupStage.Failed f = consumer.expectMessageClass(GroupStage.Failed.class, Duration.ofSeconds(10));
+    assertTrue(f.reason().startsWith("stream input: the header declares SO:coordinate, not template-coordinate"),
+        f.reason());
+    producer.expectMessageClass(GroupStage.Stopped.class); // no grant was ever sent
+    consumer.expectTerminated(stage, Duration.ofSeconds(10));
+  }
+
+  @Test
+  void embeddedMessages_nameTheBuildersSettings_notCommandLineOptions() throws Exception {
+    // a missing UMI tag: the stage's message names its input and the builder's setting
+    TestProbe<EmbeddingExample.Outcome> done = KIT.createTestProbe();
+    startStage(settings(32L << 20).toBuilder().rawTag("ZZ").build(), 4L << 20, done);
+    String reason = done.receiveMessage(Duration.ofMinutes(1)).failure();
+    assertTrue(reason.startsWith("stream input: record "), reason);
+    assertTrue(reason.endsWith("has no ZZ tag; every kept template needs its UMI (see rawTag)"), reason);
+    assertTrue(!reason.contains("--") && !reason.contains("standard input"), reason);
+    // the builder's checks, by default in the API's words; the command line asks for its own
+    IllegalArgumentException api = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> settings(32L << 20).toBuilder().minMapQ(-1).build());
+    assertEquals("minMapQ must be >= 0, got -1", api.getMessage());
+    IllegalArgumentException cli = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> settings(32L << 20).toBuilder().wording(GroupSettings.Wording.CLI).minMapQ(-1).build());
+    assertEquals("--min-map-q must be >= 0, got -1", cli.getMessage());
+    assertEquals("familySizeHistogram", GroupSettings.Wording.API.option("--family-size-histogram"));
+    assertEquals("tmpDir", GroupSettings.Wording.API.option("--tmp-dir"));
+  }
+
+  @Test
   void settings_fromHostConfig_overrideReferenceDefaults() {
     com.typesafe.config.Config host = com.typesafe.config.ConfigFactory.parseString(
         "umiflow.group { strategy = paired, edits = 2, threads = 3, memory-budget = 96MiB, mark-duplicates = on }")

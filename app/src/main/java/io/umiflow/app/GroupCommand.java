@@ -237,6 +237,7 @@ final class GroupCommand implements Callable<Integer> {
   private GroupSettings settings() {
     long budget = MemorySize.budgetFor(memory);
     return GroupSettings.builder()
+        .wording(GroupSettings.Wording.CLI)
         .input(input)
         .output(output)
         .strategy(Strategy.parse(strategy))

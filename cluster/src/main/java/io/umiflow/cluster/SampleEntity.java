@@ -115,6 +115,7 @@ public final class SampleEntity extends AbstractBehavior<SampleEntity.Command> {
     GroupSettings groupSettings;
     try {
       groupSettings = SampleOptions.apply(GroupSettings.builder()
+          .wording(GroupSettings.Wording.CLI)
           .input(work.input())
           .output(work.output())
           .strategy(Strategy.ADJACENCY)

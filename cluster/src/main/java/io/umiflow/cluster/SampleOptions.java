@@ -20,7 +20,7 @@ public final class SampleOptions {
 
   /** Checks names and values; throws IllegalArgumentException naming the first bad one. */
   public static void validate(Map<String, String> options) {
-    apply(GroupSettings.builder().input("in.bam").output("out.bam").strategy(Strategy.ADJACENCY), options);
+    apply(GroupSettings.builder().wording(GroupSettings.Wording.CLI).input("in.bam").output("out.bam").strategy(Strategy.ADJACENCY), options);
   }
 
   /** Sets {@code options} on {@code b}; throws IllegalArgumentException for an unknown name or a bad value. */

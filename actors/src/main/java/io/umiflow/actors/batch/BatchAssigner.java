@@ -288,7 +288,7 @@ public final class BatchAssigner {
     } catch (UmiAssignmentException ex) {
       int t = keptTemplates[s + ex.template()];
       throw new JobFailure(source + ": record " + b.recordNumber()[t] + " (read " + BamRecord.readName(d, first(b, t))
-          + "): " + ex.getMessage());
+          + "): " + ex.getMessage().replace("--min-umi-length", settings.option("--min-umi-length")));
     }
     for (int i = s; i < e; i++) {
       int t = keptTemplates[i];

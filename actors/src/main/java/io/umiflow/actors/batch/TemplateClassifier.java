@@ -127,7 +127,7 @@ public final class TemplateClassifier {
     if (len <= 0) {
       throw new JobFailure(source + ": record " + b.recordNumber()[t] + " (read " + BamRecord.readName(d, BatchAssigner.first(b, t))
           + ") " + (tag < 0 ? "has no " + settings.rawTag() + " tag" : "has an empty or non-string "
-          + settings.rawTag() + " tag") + "; every kept template needs its UMI (see --raw-tag)");
+          + settings.rawTag() + " tag") + "; every kept template needs its UMI (see " + settings.option("--raw-tag") + ")");
     }
     int start = tag + 1;
     int acgt = 0;

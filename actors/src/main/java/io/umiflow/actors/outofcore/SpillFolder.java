@@ -20,12 +20,21 @@ public final class SpillFolder {
   private static final String HOST = hostName();
 
   private final Path parent;
+  /** The setting that chooses the folder, as messages name it ({@code --tmp-dir}, or {@code tmpDir} in a host). */
+  private final String tmpOption;
   private Path folder;
   private long files;
   private boolean closed;
 
+  /** A folder under {@code parent}, chosen with the option {@code --tmp-dir}. */
   public SpillFolder(Path parent) {
+    this(parent, "--tmp-dir");
+  }
+
+  /** A folder under {@code parent}; {@code tmpOption} is the setting that chose it, for messages. */
+  public SpillFolder(Path parent, String tmpOption) {
     this.parent = parent;
+    this.tmpOption = tmpOption;
   }
 
   /** A new, not yet existing, file path in the folder; creates the folder when needed. */
@@ -141,6 +150,6 @@ public final class SpillFolder {
     String why = e.getMessage() != null && e.getMessage().contains("No space left") ? "the disk is full"
         : e.getClass().getSimpleName() + ": " + e.getMessage();
     return "cannot write temporary files for a giant position group in " + parent + " (" + why
-        + "); free space or point --tmp-dir elsewhere";
+        + "); free space or point " + tmpOption + " elsewhere";
   }
 }

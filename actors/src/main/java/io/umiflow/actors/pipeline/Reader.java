@@ -123,7 +123,7 @@ final class Reader extends AbstractBehavior<Reader.Command> {
     } catch (NoSuchFileException e) {
       fail(source + ": no such file");
     } catch (IOException e) {
-      fail(message(e));
+      fail(message(e).replace("--reference", settings.option("--reference"))); // the decoder names the CLI's option
     }
   }
 
