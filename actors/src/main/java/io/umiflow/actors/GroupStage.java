@@ -149,6 +149,8 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
   /** Where pushes and demand go, once started. */
   private Pipeline.StageEnds ends;
   private long granted;
+  /** Grants kept outstanding: enough that the producer does not idle on a grant's round trip. */
+  private long grantAhead;
   private long pendingGrant;
   private boolean inputEnded;
   private boolean finished;
@@ -208,13 +210,19 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
     if (demandBeforeStart > 0) {
       ends.demand(demandBeforeStart);
     }
+    // a quarter of the reader account ahead (1 to 8 MiB): pushes stay charged to it until parsed, and a
+    // producer that waits for each grant's round trip leaves the grouper idle on a busy machine
+    grantAhead = Math.max(GRANT, Math.min(8 * GRANT, accounts.plan().readerCapacity() / 4));
     grantMore();
     return this;
   }
 
-  /** Asks the reader account for the next grant; the ledger calls back when it has the bytes. */
+  /**
+   * Asks the reader account for the next grant while less than {@link #grantAhead} is outstanding; the ledger
+   * calls back when it has the bytes.
+   */
   private void grantMore() {
-    if (finished || inputEnded || pendingGrant > 0) {
+    if (finished || inputEnded || pendingGrant > 0 || granted >= grantAhead) {
       return;
     }
     ActorRef<Command> self = getContext().getSelf();
@@ -232,6 +240,7 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
     }
     granted += c.bytes();
     producer.tell(new Grant(c.bytes()));
+    grantMore();
     return this;
   }
 
@@ -245,9 +254,7 @@ public final class GroupStage extends AbstractBehavior<GroupStage.Command> {
     granted -= p.length();
     // the push's bytes stay charged to the reader account until the grouper has parsed them
     ends.push(p.records(), p.length());
-    if (granted < GRANT / 2) {
-      grantMore(); // keep up to one and a half grants outstanding so the producer never idles on a round trip
-    }
+    grantMore();
     return this;
   }
 

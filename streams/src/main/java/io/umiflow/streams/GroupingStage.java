@@ -168,7 +168,8 @@ final class GroupingStage
     private void pushToStage() {
       while (!pending.isEmpty() && granted > 0 && !stageEnded) {
         int n = (int) Math.min(granted, pending.size());
-        byte[] bytes = pending.take(n).toArray();
+        // the whole element: its array as it is when the ByteString wraps one exactly (no copy), else a copy
+        byte[] bytes = n == pending.size() ? pending.toArrayUnsafe() : pending.take(n).toArray();
         stage.tell(new GroupStage.Push(bytes, n));
         granted -= n;
         pending = pending.drop(n);
