@@ -255,6 +255,22 @@ class EmbeddingTest {
   }
 
   @Test
+  void hostConsumerWithItsOwnProtocol_receivesThroughAMessageAdapter() throws Exception {
+    Path out = tmp.resolve("file.bam");
+    JobRunner.run(KIT, settings(64L << 20).toBuilder().input(SINGLE.toString()).output(out.toString()).build());
+    int expected = JobRunner.records(out).size();
+    TestProbe<io.umiflow.example.HostConsumerExample.Result> done = KIT.createTestProbe();
+    ActorRef<GroupStage.Command> stage = KIT.spawn(GroupStage.create());
+    ActorRef<GroupStage.ProducerEvent> producer = KIT.spawn(EmbeddingExample.producer(SINGLE, stage));
+    KIT.spawn(io.umiflow.example.HostConsumerExample.create(stage, settings(32L << 20), header(), producer, 4L << 20,
+        done.getRef()));
+    io.umiflow.example.HostConsumerExample.Result result = done.receiveMessage(Duration.ofMinutes(2));
+    assertNull(result.failure());
+    assertEquals(expected, result.records());
+    done.expectTerminated(stage, Duration.ofSeconds(10));
+  }
+
+  @Test
   void producerFailed_consumerGetsTheProducersReason() throws Exception {
     TestProbe<GroupStage.ConsumerEvent> consumer = KIT.createTestProbe();
     TestProbe<GroupStage.ProducerEvent> producer = KIT.createTestProbe();
