@@ -55,6 +55,19 @@ class EmbeddingTest {
     return stage;
   }
 
+  /** A stage whose producer and consumer are test probes. */
+  private record Probed(ActorRef<GroupStage.Command> stage, TestProbe<GroupStage.ProducerEvent> producer,
+                        TestProbe<GroupStage.ConsumerEvent> consumer) {}
+
+  /** Starts a stage on {@code header} (budget 32 MiB) between two probes. */
+  private static Probed startProbed(BamHeader header) {
+    TestProbe<GroupStage.ConsumerEvent> consumer = KIT.createTestProbe();
+    TestProbe<GroupStage.ProducerEvent> producer = KIT.createTestProbe();
+    ActorRef<GroupStage.Command> stage = KIT.spawn(GroupStage.create());
+    stage.tell(new GroupStage.Start(settings(32L << 20), header, producer.getRef(), consumer.getRef()));
+    return new Probed(stage, producer, consumer);
+  }
+
   @Test
   void streamStage_compatInput_sameRecordsAsTheFileJob() throws Exception {
     Path out = tmp.resolve("file.bam");
@@ -134,10 +147,10 @@ class EmbeddingTest {
 
   @Test
   void corruptRecords_failureArrivesAsMessageAndHostKeepsRunning() throws Exception {
-    TestProbe<GroupStage.ConsumerEvent> consumer = KIT.createTestProbe();
-    TestProbe<GroupStage.ProducerEvent> producer = KIT.createTestProbe();
-    ActorRef<GroupStage.Command> stage = KIT.spawn(GroupStage.create());
-    stage.tell(new GroupStage.Start(settings(32L << 20), header(), producer.getRef(), consumer.getRef()));
+    Probed p = startProbed(header());
+    TestProbe<GroupStage.ConsumerEvent> consumer = p.consumer();
+    TestProbe<GroupStage.ProducerEvent> producer = p.producer();
+    ActorRef<GroupStage.Command> stage = p.stage();
     producer.expectMessageClass(GroupStage.Grant.class);
     byte[] junk = new byte[4096];
     Arrays.fill(junk, (byte) 7);
@@ -272,10 +285,10 @@ class EmbeddingTest {
 
   @Test
   void producerFailed_consumerGetsTheProducersReason() throws Exception {
-    TestProbe<GroupStage.ConsumerEvent> consumer = KIT.createTestProbe();
-    TestProbe<GroupStage.ProducerEvent> producer = KIT.createTestProbe();
-    ActorRef<GroupStage.Command> stage = KIT.spawn(GroupStage.create());
-    stage.tell(new GroupStage.Start(settings(32L << 20), header(), producer.getRef(), consumer.getRef()));
+    Probed p = startProbed(header());
+    TestProbe<GroupStage.ConsumerEvent> consumer = p.consumer();
+    TestProbe<GroupStage.ProducerEvent> producer = p.producer();
+    ActorRef<GroupStage.Command> stage = p.stage();
     producer.expectMessageClass(GroupStage.Grant.class);
     stage.tell(new GroupStage.ProducerFailed("s3://bucket/in.bam: connection reset"));
     GroupStage.Failed f = consumer.expectMessageClass(GroupStage.Failed.class, Duration.ofSeconds(10));
@@ -289,10 +302,10 @@ class EmbeddingTest {
     BamHeader sorted = header();
     BamHeader coordinate = new BamHeader(sorted.text().replaceFirst("@HD[^\n]*", "@HD\tVN:1.6\tSO:coordinate"),
         sorted.references());
-    TestProbe<GroupStage.ConsumerEvent> consumer = KIT.createTestProbe();
-    TestProbe<GroupStage.ProducerEvent> producer = KIT.createTestProbe();
-    ActorRef<GroupStage.Command> stage = KIT.spawn(GroupStage.create());
-    stage.tell(new GroupStage.Start(settings(32L << 20), coordinate, producer.getRef(), consumer.getRef()));
+    Probed p = startProbed(coordinate);
+    TestProbe<GroupStage.ConsumerEvent> consumer = p.consumer();
+    TestProbe<GroupStage.ProducerEvent> producer = p.producer();
+    ActorRef<GroupStage.Command> stage = p.stage();
     GroupStage.Failed f = consumer.expectMessageClass(GroupStage.Failed.class, Duration.ofSeconds(10));
     assertTrue(f.reason().startsWith("stream input: the header declares SO:coordinate, not template-coordinate"),
         f.reason());
