@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Whole-process benchmark: umiflow group against the samtools recompression floor on the same input, in the
-# same run. Prints, per configuration, the median wall time and peak RSS of N runs and the ratio to the floor.
-# The two tools' runs alternate, and each run's output is removed before it starts (untimed). With --scaling it
-# also times umiflow at --threads 1 against --threads N (alternating) and prints the speed-up.
+# same run. Prints, per input size and level, the median wall time, CPU seconds (user + system) and peak RSS
+# of N runs, and umiflow's wall and CPU ratios to the floor. The two tools' runs alternate, and each run's
+# output is removed before it starts (untimed). With --scaling it also times umiflow at --threads 1 against
+# --threads N (alternating) on the largest input and prints the speed-up.
 #
-#   bench/scripts/group-vs-samtools.sh [--records 2000000] [--runs 3] [--threads 2] [--memory 1g]
+#   bench/scripts/group-vs-samtools.sh [--records "1000 2000000 20000000"] [--runs 3] [--threads 2] [--memory 1g]
 #                                      [--levels "1 5"] [--strategy adjacency] [--amplicon] [--scaling] [--dir DIR]
 #
-# Makes the input with umiflow simulate (kept in DIR for later runs); installs samtools when missing.
+# Makes each input with umiflow simulate (kept in DIR for later runs); installs samtools when missing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 records=2000000 runs=3 threads=2 memory=1g levels="1 5" strategy=adjacency amplicon=0 scaling=0 dir=/tmp/umiflow-bench
@@ -27,52 +28,62 @@ while [ $# -gt 0 ]; do
 done
 command -v samtools >/dev/null || { apt-get update -qq && apt-get install -y -qq samtools >/dev/null; }
 mkdir -p "$dir"
-if [ "$amplicon" = 1 ]; then
-  input="$dir/amplicon-$records.bam"
-  sim=(--records "$records" --amplicon-loci 1 --amplicon-templates 1000000 --umi-length 12 --family-mean 5)
-else
-  input="$dir/normal-$records.bam"
-  sim=(--records "$records")
-fi
-[ -f "$input" ] || "$here/umiflow" simulate -o "$input" "${sim[@]}"
-n=$(samtools view -c "$input")
-echo "input $input: $n records, $(du -m "$input" | cut -f1) MB; $(nproc) cores; runs $runs"
+input_for() { # records -> path of the simulated input (made when missing)
+  local r=$1 input sim
+  if [ "$amplicon" = 1 ]; then
+    input="$dir/amplicon-$r.bam"
+    sim=(--records "$r" --amplicon-loci 1 --amplicon-templates 1000000 --umi-length 12 --family-mean 5)
+  else
+    input="$dir/normal-$r.bam"
+    sim=(--records "$r")
+  fi
+  [ -f "$input" ] || "$here/umiflow" simulate -o "$input" "${sim[@]}" --progress none >&2
+  echo "$input"
+}
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 # one timed run: removes the output first (untimed), so neither tool pays for dropping the previous run's
 # file from the page cache (rename over it, or truncate it) inside its time
-once() { # output, command... -> "seconds rss_kib"
+once() { # output, command... -> "seconds rss_kib cpu_seconds"
   local out=$1; shift
   rm -f "$out"
-  /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$@" >/dev/null 2>"$dir/err.txt" || { cat "$dir/err.txt" >&2; exit 1; }
-  cat "$dir/time.txt"
+  /usr/bin/time -f "%e %M %U %S" -o "$dir/time.txt" "$@" >/dev/null 2>"$dir/err.txt" || { cat "$dir/err.txt" >&2; exit 1; }
+  awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$dir/time.txt"
 }
 
-printf '%-34s %10s %12s %10s %10s\n' "configuration" "median s" "records/s" "x floor" "RSS MiB"
-for level in $levels; do
-  ft=(); fr=(); ut=(); ur=()
-  for _ in $(seq "$runs"); do # alternate the two, so load on a shared machine hits both alike
-    read -r t m < <(once "$dir/floor.bam" samtools view -b -@"$threads" --output-fmt-option level="$level" -o "$dir/floor.bam" "$input")
-    ft+=("$t"); fr+=("$m")
-    read -r t m < <(once "$dir/out.bam" "$here/umiflow" group -i "$input" -o "$dir/out.bam" -s "$strategy" --threads "$threads" --memory "$memory" --compression-level "$level" -q)
-    ut+=("$t"); ur+=("$m")
+echo "$(nproc) cores; runs $runs; medians"
+printf '%-12s %-34s %9s %9s %12s %8s %8s %8s\n' "records" "configuration" "wall s" "CPU s" "records/s" "x wall" "x CPU" "RSS MiB"
+input=""
+for r in $records; do
+  input=$(input_for "$r")
+  n=$(samtools view -c "$input")
+  for level in $levels; do
+    ft=(); fr=(); fc=(); ut=(); ur=(); uc=()
+    for _ in $(seq "$runs"); do # alternate the two, so load on a shared machine hits both alike
+      read -r t m c < <(once "$dir/floor.bam" samtools view -b -@"$threads" --output-fmt-option level="$level" -o "$dir/floor.bam" "$input")
+      ft+=("$t"); fr+=("$m"); fc+=("$c")
+      read -r t m c < <(once "$dir/out.bam" "$here/umiflow" group -i "$input" -o "$dir/out.bam" -s "$strategy" --threads "$threads" --memory "$memory" --compression-level "$level" -q)
+      ut+=("$t"); ur+=("$m"); uc+=("$c")
+    done
+    floor=$(printf '%s\n' "${ft[@]}" | median); frss=$(printf '%s\n' "${fr[@]}" | median); fcpu=$(printf '%s\n' "${fc[@]}" | median)
+    t=$(printf '%s\n' "${ut[@]}" | median); rss=$(printf '%s\n' "${ur[@]}" | median); cpu=$(printf '%s\n' "${uc[@]}" | median)
+    printf '%-12s %-34s %9.2f %9.2f %12.0f %8s %8s %8.0f\n' "$n" "samtools view -b -@$threads level $level" "$floor" "$fcpu" \
+      "$(echo "$n / $floor" | bc -l)" "1.00" "1.00" "$(echo "$frss / 1024" | bc -l)"
+    printf '%-12s %-34s %9.2f %9.2f %12.0f %8.2f %8.2f %8.0f\n' "$n" "umiflow group t$threads $memory level $level" "$t" "$cpu" \
+      "$(echo "$n / $t" | bc -l)" "$(echo "$t / $floor" | bc -l)" "$(echo "$cpu / ($fcpu + 0.001)" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
   done
-  floor=$(printf '%s\n' "${ft[@]}" | median); frss=$(printf '%s\n' "${fr[@]}" | median)
-  t=$(printf '%s\n' "${ut[@]}" | median); r=$(printf '%s\n' "${ur[@]}" | median)
-  printf '%-34s %10.2f %12.0f %10s %10.0f\n' "samtools view -b -@$threads level $level" "$floor" "$(echo "$n / $floor" | bc -l)" "1.00" "$(echo "$frss / 1024" | bc -l)"
-  printf '%-34s %10.2f %12.0f %10.2f %10.0f\n' "umiflow group t$threads $memory level $level" "$t" "$(echo "$n / $t" | bc -l)" "$(echo "$t / $floor" | bc -l)" "$(echo "$r / 1024" | bc -l)"
 done
 
-if [ "$scaling" = 1 ]; then
+if [ "$scaling" = 1 ]; then # on the largest input
   level=${levels%% *}
   t1=(); tn=()
   for _ in $(seq "$runs"); do
-    read -r t _ < <(once "$dir/out.bam" "$here/umiflow" group -i "$input" -o "$dir/out.bam" -s "$strategy" --threads 1 --memory "$memory" --compression-level "$level" -q)
+    read -r t _ _ < <(once "$dir/out.bam" "$here/umiflow" group -i "$input" -o "$dir/out.bam" -s "$strategy" --threads 1 --memory "$memory" --compression-level "$level" -q)
     t1+=("$t")
-    read -r t _ < <(once "$dir/out.bam" "$here/umiflow" group -i "$input" -o "$dir/out.bam" -s "$strategy" --threads "$threads" --memory "$memory" --compression-level "$level" -q)
+    read -r t _ _ < <(once "$dir/out.bam" "$here/umiflow" group -i "$input" -o "$dir/out.bam" -s "$strategy" --threads "$threads" --memory "$memory" --compression-level "$level" -q)
     tn+=("$t")
   done
   a=$(printf '%s\n' "${t1[@]}" | median); b=$(printf '%s\n' "${tn[@]}" | median)
-  printf 'umiflow group level %s: --threads 1 %.2f s, --threads %s %.2f s, speed-up %.2fx\n' "$level" "$a" "$threads" "$b" "$(echo "$a / $b" | bc -l)"
+  printf 'umiflow group %s level %s: --threads 1 %.2f s, --threads %s %.2f s, speed-up %.2fx\n' "$(basename "$input")" "$level" "$a" "$threads" "$b" "$(echo "$a / $b" | bc -l)"
 fi
