@@ -4,8 +4,6 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.Behaviors;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import io.umiflow.actors.GroupJob;
 import io.umiflow.actors.GroupSettings;
 import io.umiflow.actors.JobSummary;
@@ -271,14 +269,11 @@ final class GroupCommand implements Callable<Integer> {
 
   /** Runs the job in an ActorSystem of its own and reports to stderr. */
   private int run(GroupSettings settings, PrintStream err) {
-    Config config = ConfigFactory.parseString(
-        "umiflow.worker-dispatcher.fork-join-executor.parallelism-min = " + settings.threads() + "\n"
-            + "umiflow.worker-dispatcher.fork-join-executor.parallelism-max = " + settings.threads() + "\n")
-        .withFallback(ConfigFactory.load());
-    CompletableFuture<Integer> status = new CompletableFuture<>();
-    CompletableFuture<GroupSettings> started = new CompletableFuture<>();
-    Behavior<Void> root = root(GroupJob.create(), started, e -> report(e, settings, err), status, err);
-    ActorSystem<Void> system = ActorSystem.create(root, "umiflow", config);
+    EarlySystem.Started early = EarlySystem.take(settings.threads());
+    ActorSystem<Void> system = early.system();
+    CompletableFuture<Integer> status = early.status();
+    CompletableFuture<GroupSettings> started = early.settings();
+    early.wiring().reportTo(e -> report(e, settings, err));
     GroupSettings resolved;
     try {
       resolved = settings.toBuilder().deflateBackend(DeflateBackend.parse(deflater, compressionLevel)).build();

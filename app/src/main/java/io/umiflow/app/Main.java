@@ -18,6 +18,7 @@ public final class Main implements Runnable {
 
   /** Runs the CLI and exits with its status. */
   public static void main(String[] args) {
+    EarlySystem.startFor(args); // Akka starts while the options are parsed
     System.exit(run(args));
   }
 
