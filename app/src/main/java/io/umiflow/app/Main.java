@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.VersionProvider.class,
     description = "Groups sequencing reads into source molecules by position and UMI, within a hard memory budget.",
-    subcommands = {GroupCommand.class, SimulateCommand.class, ClusterCommand.class, CohortCommand.class,
+    subcommands = {GroupCommand.class, SortCommand.class, SimulateCommand.class, ClusterCommand.class, CohortCommand.class,
         CompletionCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
