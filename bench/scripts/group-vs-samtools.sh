@@ -11,6 +11,8 @@
 # Makes each input with umiflow simulate (kept in DIR for later runs); installs samtools when missing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=lib.sh
+. "$here/bench/scripts/lib.sh"
 records=2000000 runs=3 threads=2 memory=1g levels="1 5" strategy=adjacency amplicon=0 scaling=0 dir=/tmp/umiflow-bench
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -39,17 +41,6 @@ input_for() { # records -> path of the simulated input (made when missing)
   fi
   [ -f "$input" ] || "$here/umiflow" simulate -o "$input" "${sim[@]}" --progress none >&2
   echo "$input"
-}
-
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
-# one timed run: removes the output first (untimed), so neither tool pays for dropping the previous run's
-# file from the page cache (rename over it, or truncate it) inside its time
-once() { # output, command... -> "seconds rss_kib cpu_seconds"
-  local out=$1; shift
-  rm -f "$out"
-  /usr/bin/time -f "%e %M %U %S" -o "$dir/time.txt" "$@" >/dev/null 2>"$dir/err.txt" || { cat "$dir/err.txt" >&2; exit 1; }
-  awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$dir/time.txt"
 }
 
 echo "$(nproc) cores; runs $runs; medians"

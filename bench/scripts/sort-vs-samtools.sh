@@ -8,6 +8,8 @@
 # samtools gets -@2 and -m 768M (its default per thread), so that its peak RSS is close to umiflow's at 1g.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=lib.sh
+. "$here/bench/scripts/lib.sh"
 records=2000000 runs=3 memory=1g dir=/tmp/umiflow-bench
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -24,13 +26,6 @@ sim="$dir/normal-$records.bam"
 [ -f "$sim" ] || "$here/umiflow" simulate -o "$sim" --records "$records" --progress none
 input="$dir/coordinate-$records.bam"
 [ -f "$input" ] || samtools sort -@2 -o "$input" "$sim"
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-once() { # output, command... -> "seconds rss_kib cpu_seconds"
-  local out=$1; shift
-  rm -f "$out"
-  /usr/bin/time -f "%e %M %U %S" -o "$dir/time.txt" "$@" >/dev/null 2>"$dir/err.txt" || { cat "$dir/err.txt" >&2; exit 1; }
-  awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$dir/time.txt"
-}
 st=(); sr=(); sc=(); ut=(); ur=(); uc=()
 for _ in $(seq "$runs"); do
   read -r t m c < <(once "$dir/samtools-tc.bam" samtools sort --template-coordinate -@2 -m 768M -o "$dir/samtools-tc.bam" "$input")

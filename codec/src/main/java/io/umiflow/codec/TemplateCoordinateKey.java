@@ -150,24 +150,12 @@ public record TemplateCoordinateKey(int tid1, int tid2, long pos1, long pos2, bo
   /** The mate's unclipped start from its 0-based position and CIGAR text, 1-based. */
   static long mateUnclippedStart(long mpos, String cigar) {
     long clipped = 0;
-    int i = 0;
-    while (i < cigar.length() && cigar.charAt(i) != '*') {
-      long num = 0;
-      int start = i;
-      while (i < cigar.length() && Character.isDigit(cigar.charAt(i))) {
-        num = num * 10 + (cigar.charAt(i++) - '0');
-      }
-      if (i == start) {
-        num = 1;
-      }
-      if (i >= cigar.length()) {
+    for (long op : cigarText(cigar)) {
+      char code = (char) (op & 0xff);
+      if (code != 'S' && code != 'H') {
         break;
       }
-      char op = cigar.charAt(i++);
-      if (op != 'S' && op != 'H') {
-        break;
-      }
-      clipped += num;
+      clipped += op >>> 8;
     }
     return mpos - clipped + 1;
   }
@@ -176,6 +164,26 @@ public record TemplateCoordinateKey(int tid1, int tid2, long pos1, long pos2, bo
   static long mateUnclippedEnd(long mpos, String cigar) {
     long refpos = 0;
     boolean leading = true;
+    for (long op : cigarText(cigar)) {
+      switch ((char) (op & 0xff)) {
+        case 'M', 'D', 'N', '=', 'X' -> {
+          refpos += op >>> 8;
+          leading = false;
+        }
+        case 'S', 'H' -> refpos += leading ? 0 : op >>> 8;
+        default -> { }
+      }
+    }
+    return mpos + refpos;
+  }
+
+  /**
+   * The operations of a CIGAR string as samtools reads the {@code MC} tag: each {@code length << 8 | code}, a
+   * missing length counting 1, up to the end or a {@code *}.
+   */
+  static long[] cigarText(String cigar) {
+    long[] ops = new long[cigar.length()];
+    int n = 0;
     int i = 0;
     while (i < cigar.length() && cigar.charAt(i) != '*') {
       long num = 0;
@@ -183,26 +191,12 @@ public record TemplateCoordinateKey(int tid1, int tid2, long pos1, long pos2, bo
       while (i < cigar.length() && Character.isDigit(cigar.charAt(i))) {
         num = num * 10 + (cigar.charAt(i++) - '0');
       }
-      if (i == start) {
-        num = 1;
-      }
       if (i >= cigar.length()) {
         break;
       }
-      switch (cigar.charAt(i++)) {
-        case 'M', 'D', 'N', '=', 'X' -> {
-          refpos += num;
-          leading = false;
-        }
-        case 'S', 'H' -> {
-          if (!leading) {
-            refpos += num;
-          }
-        }
-        default -> { }
-      }
+      ops[n++] = (i == start ? 1 : num) << 8 | cigar.charAt(i++);
     }
-    return mpos + refpos;
+    return Arrays.copyOf(ops, n);
   }
 
   /** {@code mi} without a trailing slash and one character ({@code 12/A} -> {@code 12}). */
