@@ -9,13 +9,16 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -57,8 +60,15 @@ final class SortCommand implements Callable<Integer> {
   @Option(names = "--buffer-bytes", hidden = true)
   Long bufferBytes;
 
+  @Option(names = "--threads", paramLabel = "N",
+      description = "Threads that inflate the input and compress runs and output (default: all cores).")
+  Integer threads;
+
   @Option(names = {"-q", "--quiet"}, description = "Print nothing but errors.")
   boolean quiet;
+
+  @picocli.CommandLine.Mixin
+  ProgressOptions progress = new ProgressOptions();
 
   @Override
   public Integer call() {
@@ -80,6 +90,18 @@ final class SortCommand implements Callable<Integer> {
       System.err.println("umiflow sort: --tmp-dir " + runsFolder + " is not a folder");
       return 2;
     }
+    int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    if (n < 1) {
+      System.err.println("umiflow sort: --threads must be >= 1, got " + n);
+      return 2;
+    }
+    ProgressDisplay display;
+    try {
+      display = progress.display(System.err, quiet, "umiflow sort");
+    } catch (IllegalArgumentException e) {
+      System.err.println("umiflow sort: " + e.getMessage());
+      return 2;
+    }
     long buffer = bufferBytes != null ? bufferBytes : MemorySize.budgetFor(memory);
     String source = input.equals("-") ? "standard input" : input;
     SpillFolder.removeStale(runsFolder);
@@ -95,12 +117,31 @@ final class SortCommand implements Callable<Integer> {
       }
     }, "umiflow-sort-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    ExecutorService pool = Executors.newFixedThreadPool(n, r -> {
+      Thread t = new Thread(r, "umiflow-sort");
+      t.setDaemon(true);
+      return t;
+    });
+    TemplateSorter.Counters counters = new TemplateSorter.Counters();
+    long inputBytes = input.equals("-") ? -1 : sizeOf(Paths.get(input));
+    ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "umiflow-sort-progress");
+      t.setDaemon(true);
+      return t;
+    });
+    long interval = progress.intervalMillis(display, false);
+    if (interval > 0) {
+      ticker.scheduleAtFixedRate(() -> display.show(status(counters, inputBytes, start)), interval, interval,
+          TimeUnit.MILLISECONDS);
+    }
     try (InputStream in = input.equals("-") ? new FileInputStream(FileDescriptor.in) : Files.newInputStream(Paths.get(input))) {
-      TemplateSorter sorter = new TemplateSorter(buffer, spill, compressionLevel, DeflateBackend.best(compressionLevel));
+      TemplateSorter sorter = new TemplateSorter(buffer, spill, compressionLevel, DeflateBackend.best(compressionLevel),
+          pool, n);
       TemplateSorter.Result r;
-      try (OutputStream o = outputs.create(out)) {
-        r = sorter.sort(in, source, h -> TemplateSorter.sortedHeader(h, Version.VERSION, commandLine()), o);
-      }
+      r = sorter.sort(in, source, h -> TemplateSorter.sortedHeader(h, Version.VERSION, commandLine()),
+          outputs.create(out), counters);
+      ticker.shutdownNow();
+      display.finish();
       if (!done.compareAndSet(false, true)) {
         return 1; // interrupted while finishing: the hook has removed everything
       }
@@ -113,16 +154,22 @@ final class SortCommand implements Callable<Integer> {
       }
       return 0;
     } catch (NoSuchFileException e) {
+      ticker.shutdownNow();
+      display.finish();
       outputs.abort();
       System.err.println("umiflow sort: " + source + ": no such file");
       return 1;
     } catch (IOException | RuntimeException e) {
+      ticker.shutdownNow();
+      display.finish();
       outputs.abort();
       String why = e.getMessage() != null && e.getMessage().contains("No space left")
           ? "the disk is full (output " + out.getParent() + ", runs " + runsFolder + ")" : e.getMessage();
       System.err.println("umiflow sort: " + why);
       return 1;
     } finally {
+      ticker.shutdownNow();
+      pool.shutdownNow();
       done.set(true);
       spill.deleteAll();
       try {
@@ -130,6 +177,26 @@ final class SortCommand implements Callable<Integer> {
       } catch (IllegalStateException ignored) {
         // the JVM is already shutting down; the hook has run
       }
+    }
+  }
+
+  /** Reading: the input's compressed bytes; writing: the records' bytes written of all read. */
+  private static ProgressDisplay.Status status(TemplateSorter.Counters c, long inputBytes, long startNanos) {
+    long elapsed = (System.nanoTime() - startNanos) / 1_000_000;
+    double rate = c.recordsRead / Math.max(1e-3, elapsed / 1000.0);
+    if (c.writing) {
+      return new ProgressDisplay.Status(c.bytesWritten, c.bytesRead, "bytes", c.recordsRead, 0, elapsed,
+          "writing the sorted output");
+    }
+    return new ProgressDisplay.Status(c.compressedRead.get(), inputBytes, "bytes", c.recordsRead, rate, elapsed,
+        "reading and sorting");
+  }
+
+  private static long sizeOf(Path p) {
+    try {
+      return Files.isRegularFile(p) ? Files.size(p) : -1;
+    } catch (IOException e) {
+      return -1;
     }
   }
 

@@ -2,63 +2,80 @@ package io.umiflow.actors.sort;
 
 import io.umiflow.actors.outofcore.SpillFolder;
 import io.umiflow.codec.BamHeader;
-import io.umiflow.codec.BamRecord;
-import io.umiflow.codec.BgzfInputStream;
-import io.umiflow.codec.BgzfOutputStream;
+import io.umiflow.codec.BgzfBlockReader;
 import io.umiflow.codec.DeflateBackend;
 import io.umiflow.codec.InputFormatException;
 import io.umiflow.codec.TemplateCoordinateKey;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
-import java.util.PriorityQueue;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
 
 /**
- * Sorts a BAM into samtools' template-coordinate order ({@link TemplateCoordinateKey}), in memory when it
- * fits and otherwise through sorted runs on disk: records are gathered until their bytes and keys reach
- * {@code bufferBytes}, sorted (stably, so equal keys keep their input order, as samtools does), and written
- * as a BGZF run under the spill folder; the runs are then merged, earlier runs first on equal keys. Disk use
- * is about the input's size (runs at level 1), removed when the sort ends, however it ends.
- *
- * <p>Cost: one key object per record (about 150 bytes beyond the record, counted in the buffer); reading,
- * sorting and writing on the calling thread.
+ * {@code umiflow sort}: a BAM in any order to samtools' template-coordinate order ({@link TemplateCoordinateKey})
+ * through {@link TemplateRuns}: the input inflated ahead on the executor, records gathered until their heap
+ * cost reaches the buffer, sorted and spilled as runs when they do not all fit, then merged into the output,
+ * compressed on the executor. Disk use is about the input's size (runs at level 1), removed when the sort
+ * ends, however it ends.
  */
 public final class TemplateSorter {
-  /** Bytes a buffered record costs beyond its own: the key, its arrays, the list entries. */
-  static final int RECORD_OVERHEAD = 200;
-
   /** What a sort did. */
   public record Result(long records, int runs, long runBytes) {}
 
-  private final long bufferBytes;
+  /** What a running sort has done so far, for progress; read from any thread. */
+  public static final class Counters {
+    /** Compressed input bytes read. */
+    public final java.util.concurrent.atomic.AtomicLong compressedRead = new java.util.concurrent.atomic.AtomicLong();
+    /** Records read. */
+    public volatile long recordsRead;
+    /** Uncompressed record bytes read; once {@link #writing}, all of them. */
+    public volatile long bytesRead;
+    /** Uncompressed record bytes written to the output. */
+    public volatile long bytesWritten;
+    /** Whether the input is read and the output is being written. */
+    public volatile boolean writing;
+  }
+
+  private final long budget;
   private final SpillFolder spill;
   private final int level;
   private final DeflateBackend backend;
+  private final Executor executor;
+  private final int threads;
 
   /**
-   * @param bufferBytes records and keys held at once before a run is written
-   * @param spill       where runs go
-   * @param level       the output's compression level
-   * @param backend     the output's deflater
+   * @param budget   heap the sort may hold: records and keys, run readers, compression and inflation buffers
+   * @param spill    where runs go
+   * @param level    the output's compression level
+   * @param backend  the output's deflater
+   * @param executor where blocks are inflated and compressed
+   * @param threads  tasks in flight on it at once
    */
-  public TemplateSorter(long bufferBytes, SpillFolder spill, int level, DeflateBackend backend) {
-    this.bufferBytes = bufferBytes;
+  public TemplateSorter(long budget, SpillFolder spill, int level, DeflateBackend backend, Executor executor,
+                        int threads) {
+    this.budget = budget;
     this.spill = spill;
     this.level = level;
     this.backend = backend;
+    this.executor = executor;
+    this.threads = Math.max(1, threads);
+  }
+
+  /** The records and keys the sort buffers at once: the budget less the inflating and compressing buffers. */
+  long bufferBytes() {
+    return Math.max(1 << 20, Math.min(TemplateRuns.MAX_BUFFER,
+        budget - ParallelBgzfInput.bytesHeld(threads) - ParallelBgzfOutput.bytesHeld(threads)));
   }
 
   /** The header a template-coordinate sort writes: {@code @HD} as samtools writes it, and a {@code @PG} line. */
   public static BamHeader sortedHeader(BamHeader in, String version, String commandLine) {
+    return sortedHeader(in).withProgram("umiflow", version, commandLine);
+  }
+
+  /** {@code in} with the {@code @HD} line samtools writes for template-coordinate order (added if missing). */
+  public static BamHeader sortedHeader(BamHeader in) {
     String text = in.text();
     String hd = "@HD\tVN:1.6\tSO:unsorted\tGO:query\tSS:unsorted:template-coordinate";
     StringBuilder out = new StringBuilder(text.length() + 64);
@@ -76,7 +93,7 @@ public final class TemplateSorter {
       }
     }
     String body = replaced ? out.toString() : hd + "\n" + out;
-    return new BamHeader(body, in.references()).withProgram("umiflow", version, commandLine);
+    return new BamHeader(body, in.references());
   }
 
   private static String field(String line, String tag) {
@@ -90,150 +107,41 @@ public final class TemplateSorter {
 
   /**
    * Sorts the BAM in {@code compressed} (named {@code source} in messages) into {@code out} with
-   * {@code header} written first (see {@link #sortedHeader}); {@code out} is not closed.
+   * {@code header} written first (see {@link #sortedHeader}); {@code out} is closed. {@code counters} are
+   * kept up to date.
    */
-  public Result sort(InputStream compressed, String source, java.util.function.Function<BamHeader, BamHeader> header,
-                     OutputStream out) throws IOException {
-    List<Path> runs = new ArrayList<>();
-    long runBytes = 0;
-    long records = 0;
-    try (InputStream in = new BgzfInputStream(new BufferedInputStream(compressed, 1 << 16), source)) {
+  public Result sort(InputStream compressed, String source, Function<BamHeader, BamHeader> header,
+                     OutputStream out, Counters counters) throws IOException {
+    try (InputStream in = new ParallelBgzfInput(new BgzfBlockReader(new BufferedInputStream(compressed, 1 << 16),
+        source), source, DeflateBackend.best(1), executor, threads, counters.compressedRead::addAndGet)) {
       BamHeader inHeader = BamHeader.read(in, source);
-      Map<String, String> libraries = inHeader.librariesByReadGroup();
-      List<Entry> buffer = new ArrayList<>();
-      long held = 0;
-      byte[] rec;
-      while ((rec = readRecord(in, source, records + 1)) != null) {
-        records++;
-        buffer.add(new Entry(TemplateCoordinateKey.of(rec, 0, libraries, source, records), rec));
-        held += rec.length + RECORD_OVERHEAD;
-        if (held >= bufferBytes) {
-          Path run = spill.newFile("sort-run");
-          runBytes += writeRun(buffer, run);
-          runs.add(run);
-          buffer.clear();
-          held = 0;
+      try (TemplateRuns runs = new TemplateRuns(inHeader.librariesByReadGroup(), source, spill, DeflateBackend.best(1),
+          executor, threads)) {
+        long buffer = bufferBytes();
+        byte[] rec;
+        while ((rec = TemplateRuns.RecordReading.next(in, source, runs.records() + 1)) != null) {
+          runs.add(rec);
+          counters.recordsRead = runs.records();
+          counters.bytesRead += rec.length;
+          if (runs.held() >= buffer) {
+            runs.spill();
+          }
         }
-      }
-      BgzfOutputStream bgzf = new BgzfOutputStream(out, level, backend);
-      bgzf.write(header.apply(inHeader).encode());
-      if (runs.isEmpty()) {
-        buffer.sort(Comparator.naturalOrder());
-        for (Entry e : buffer) {
-          bgzf.write(e.record);
+        if (!((ParallelBgzfInput) in).sawEofMarker()) {
+          throw new InputFormatException(source + ": missing BGZF end-of-file marker; the file is truncated");
         }
-      } else {
-        if (!buffer.isEmpty()) {
-          Path run = spill.newFile("sort-run");
-          runBytes += writeRun(buffer, run);
-          runs.add(run);
-          buffer.clear();
+        try (OutputStream bgzf = new ParallelBgzfOutput(out, level, backend, executor, threads);
+             InputStream sorted = runs.sorted(buffer)) {
+          counters.writing = true;
+          bgzf.write(header.apply(inHeader).encode());
+          byte[] copy = new byte[1 << 16];
+          for (int n; (n = sorted.read(copy)) > 0; ) {
+            bgzf.write(copy, 0, n);
+            counters.bytesWritten += n;
+          }
         }
-        merge(runs, libraries, bgzf);
+        return new Result(runs.records(), runs.runs(), runs.runBytes());
       }
-      bgzf.close();
-      return new Result(records, runs.size(), runBytes);
-    } finally {
-      for (Path run : runs) {
-        Files.deleteIfExists(run);
-      }
-    }
-  }
-
-  /** Sorts {@code buffer} and writes it to {@code run} at level 1; returns the run's size. */
-  private long writeRun(List<Entry> buffer, Path run) throws IOException {
-    buffer.sort(Comparator.naturalOrder()); // List.sort is stable: equal keys keep their input order
-    try (OutputStream o = new BgzfOutputStream(new BufferedOutputStream(Files.newOutputStream(run), 1 << 16), 1,
-        backend)) {
-      for (Entry e : buffer) {
-        o.write(e.record);
-      }
-    }
-    return Files.size(run);
-  }
-
-  /** Merges sorted runs into {@code out}; on equal keys the earlier run (earlier input) first. */
-  private static void merge(List<Path> runs, Map<String, String> libraries, OutputStream out) throws IOException {
-    List<InputStream> readers = new ArrayList<>();
-    try {
-      PriorityQueue<Head> heads = new PriorityQueue<>();
-      for (int i = 0; i < runs.size(); i++) {
-        InputStream r = new BgzfInputStream(new BufferedInputStream(Files.newInputStream(runs.get(i)), 1 << 16),
-            runs.get(i).toString());
-        readers.add(r);
-        Head h = Head.next(r, i, libraries);
-        if (h != null) {
-          heads.add(h);
-        }
-      }
-      Head h;
-      while ((h = heads.poll()) != null) {
-        out.write(h.record);
-        Head next = Head.next(readers.get(h.run), h.run, libraries);
-        if (next != null) {
-          heads.add(next);
-        }
-      }
-    } finally {
-      for (InputStream r : readers) {
-        r.close();
-      }
-    }
-  }
-
-  /**
-   * The next whole record of {@code in} (with its {@code block_size}), checked; null at the end. A stream
-   * ending inside a record, or a record whose lengths do not fit, fails naming the record.
-   */
-  static byte[] readRecord(InputStream in, String source, long recordNumber) throws IOException {
-    byte[] size = in.readNBytes(4);
-    if (size.length == 0) {
-      return null;
-    }
-    if (size.length < 4) {
-      throw new InputFormatException(source + ": the file ends inside record " + recordNumber);
-    }
-    int blockSize = BamRecord.i32(size, 0);
-    if (blockSize < BamRecord.FIXED_SIZE || blockSize > io.umiflow.codec.RecordSplitter.MAX_RECORD) {
-      throw new InputFormatException(source + ": malformed record " + recordNumber + " (block_size " + blockSize + ")");
-    }
-    byte[] rec = new byte[blockSize + 4];
-    System.arraycopy(size, 0, rec, 0, 4);
-    int got = in.readNBytes(rec, 4, blockSize);
-    if (got < blockSize) {
-      throw new InputFormatException(source + ": the file ends inside record " + recordNumber);
-    }
-    String problem = BamRecord.checkLayout(rec, 0, rec.length);
-    if (problem != null) {
-      throw new InputFormatException(source + ": malformed record " + recordNumber + " (" + problem + ")");
-    }
-    return rec;
-  }
-
-  /** A buffered record and its key; ordered by key only (the stable sort keeps input order on ties). */
-  private record Entry(TemplateCoordinateKey key, byte[] record) implements Comparable<Entry> {
-    @Override
-    public int compareTo(Entry o) {
-      return key.compareTo(o.key);
-    }
-  }
-
-  /** The current record of one run in the merge. */
-  private record Head(TemplateCoordinateKey key, byte[] record, int run) implements Comparable<Head> {
-    static Head next(InputStream in, int run, Map<String, String> libraries) throws IOException {
-      byte[] rec;
-      try {
-        rec = readRecord(in, "sort run " + run, 0);
-      } catch (EOFException e) {
-        rec = null;
-      }
-      return rec == null ? null : new Head(TemplateCoordinateKey.of(rec, 0, libraries, "sort run " + run, 0), rec, run);
-    }
-
-    @Override
-    public int compareTo(Head o) {
-      int c = key.compareTo(o.key);
-      return c != 0 ? c : Integer.compare(run, o.run);
     }
   }
 }

@@ -1,5 +1,8 @@
 /**
- * Sorting into samtools' template-coordinate order: {@link io.umiflow.actors.sort.TemplateSorter} sorts in
- * memory or through runs on disk and merges them. Used by {@code umiflow sort}.
+ * Sorting into samtools' template-coordinate order: {@link io.umiflow.actors.sort.TemplateRuns} buffers records
+ * with their keys, spills sorted runs and merges them; {@link io.umiflow.actors.sort.TemplateSorter} is
+ * {@code umiflow sort} on top of it, and the file job's reader uses it when its input is not in that order.
+ * {@link io.umiflow.actors.sort.ParallelBgzfInput} and {@link io.umiflow.actors.sort.ParallelBgzfOutput}
+ * inflate and compress on an executor so that the sorting thread only parses, keys and copies.
  */
 package io.umiflow.actors.sort;
