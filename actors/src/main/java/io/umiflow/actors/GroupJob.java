@@ -65,9 +65,12 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
   /** What the job tells its host. */
   public sealed interface Event {}
 
-  /** The header was read and the pipeline is running. */
-  public record Started(String input, String output, long budgetBytes, int threads, String deflateBackend)
-      implements Event {}
+  /**
+   * The header was read and the pipeline is running. {@code sorting} is null, or says that (and why) the job
+   * sorts its input into template-coordinate order first (see {@link GroupSettings.SortMode}).
+   */
+  public record Started(String input, String output, long budgetBytes, int threads, String deflateBackend,
+                        String sorting) implements Event {}
 
   /**
    * Progress so far.
@@ -207,7 +210,8 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     String problem = h.header().templateCoordinateProblem();
     if (problem != null) {
       return fail(source() + ": " + problem + "; sort it first with: samtools sort --template-coordinate -o sorted.bam "
-          + (settings.inputIsStdin() ? "input.bam" : settings.input()), 0);
+          + (settings.inputIsStdin() ? "input.bam" : settings.input()) + ", or let umiflow sort it ("
+          + settings.option("--sort") + " auto)", 0);
     }
     header = h.header();
     SpillFolder.removeStale(settings.spillFolder()); // what killed runs left in the folder this one uses
@@ -215,7 +219,7 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     BamHeader out = h.header().withProgram("umiflow", Version.VERSION, settings.commandLine());
     Pipeline.startFile(getContext(), settings, h, out, hostOutput, accounts, stats, events, spillFolder, input);
     replyTo.tell(new Started(settings.input(), settings.output(), ledger.budget(), settings.threads(),
-        settings.deflateBackend().name()));
+        settings.deflateBackend().name(), h.sorting()));
     if (settings.progressMillis() > 0) {
       timers.startTimerAtFixedRate(Tick.INSTANCE, Duration.ofMillis(settings.progressMillis()));
     }

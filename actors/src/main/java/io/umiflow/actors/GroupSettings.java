@@ -34,12 +34,14 @@ import java.nio.file.Paths;
  * @param progressMillis      interval of progress events; 0 for none
  * @param spillThreshold      position groups with more record bytes than this are grouped out of core, through
  *                            files under {@code tmpDir}; 0 for automatic (a third of the budget for groups)
- * @param spillRunBytes       size of the sorted runs of the out-of-core path; 0 for automatic (tests set it
- *                            small to exercise many runs and multi-level merges)
+ * @param spillRunBytes       size of the sorted runs of the out-of-core path and of the input's sort; 0 for
+ *                            automatic (tests set it small to exercise many runs and multi-level merges)
  * @param memoryTuning        how the budget is split (see {@link MemoryPlan}); {@code umiflow.group.memory}
  * @param wording             whether messages name settings as command-line options ({@code --raw-tag}) or as
  *                            this builder's methods ({@code rawTag}); the API's by default
  * @param sourceName          what messages call the input, or null for its path ("standard input" for {@code -})
+ * @param sort                whether the file job sorts its input into template-coordinate order first (see
+ *                            {@link SortMode}); the stream stage never sorts
  */
 public record GroupSettings(
     String input,
@@ -68,7 +70,27 @@ public record GroupSettings(
     long spillRunBytes,
     MemoryTuning memoryTuning,
     Wording wording,
-    String sourceName) {
+    String sourceName,
+    SortMode sort) {
+
+  /** Whether the file job sorts its input first (into samtools' template-coordinate order). */
+  public enum SortMode {
+    /** When the header does not declare template-coordinate order: the default. */
+    AUTO,
+    /** Never: input whose header does not declare the order is refused, as without a sort. */
+    NEVER,
+    /** Always, whatever the header says (a header that declares the order but lies, say). */
+    ALWAYS;
+
+    /** {@code auto}, {@code never} or {@code always}, any case. */
+    public static SortMode parse(String s) {
+      try {
+        return valueOf(s.trim().toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("sort must be auto, never or always, got '" + s + "'");
+      }
+    }
+  }
 
   /** How messages name settings: hosts set them through the builder, command-line users through options. */
   public enum Wording {
@@ -169,6 +191,7 @@ public record GroupSettings(
         .compressionLevel(c.getInt("compression-level"))
         .deflateBackend(DeflateBackend.parse(c.getString("deflater"), c.getInt("compression-level")))
         .progressMillis(c.getDuration("progress-interval").toMillis())
+        .sort(SortMode.parse(c.getString("sort")))
         .memoryTuning(MemoryTuning.fromConfig(root));
   }
 
@@ -202,6 +225,7 @@ public record GroupSettings(
     b.memoryTuning = memoryTuning;
     b.wording = wording;
     b.sourceName = sourceName;
+    b.sort = sort;
     return b;
   }
 
@@ -235,6 +259,7 @@ public record GroupSettings(
     private MemoryTuning memoryTuning;
     private Wording wording = Wording.API;
     private String sourceName;
+    private SortMode sort = SortMode.AUTO;
 
     /** BAM path or {@code -}. */
     public Builder input(String v) { input = v; return this; }
@@ -291,6 +316,8 @@ public record GroupSettings(
     public Builder wording(Wording v) { wording = v; return this; }
     /** What messages call the input (default: its path, or "standard input"). */
     public Builder sourceName(String v) { sourceName = v; return this; }
+    /** Whether to sort the input first (default: {@link SortMode#AUTO}, when its header says it is not sorted). */
+    public Builder sort(SortMode v) { sort = v; return this; }
 
     /** Validates and builds; throws IllegalArgumentException with a one-line reason. */
     public GroupSettings build() {
@@ -334,7 +361,7 @@ public record GroupSettings(
           minUmiLength, markDuplicates, familySizeHistogram, groupingMetrics, groupSizeHistogram, reference,
           threads, memoryBudget,
           compressionLevel, tmpDir, deflateBackend, commandLine == null ? "" : commandLine, progressMillis,
-          spillThreshold, spillRunBytes, tuning, w, sourceName);
+          spillThreshold, spillRunBytes, tuning, w, sourceName, sort == null ? SortMode.AUTO : sort);
     }
 
     /**

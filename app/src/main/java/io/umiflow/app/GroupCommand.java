@@ -30,9 +30,11 @@ import picocli.CommandLine.Option;
         "Groups reads that come from the same source molecule and writes every kept record with a molecule id "
             + "tag (MI). Same molecules as fgbio GroupReadsByUmi 4.1 on the same input; output is deterministic.",
         "",
-        "Input (BAM, SAM or CRAM with --reference; the output is BAM) must be sorted with "
-            + "@|bold samtools sort --template-coordinate|@ (header @HD SO:unsorted GO:query "
-            + "SS:unsorted:template-coordinate); records that go backwards in that order fail the run.",
+        "Input: BAM, SAM or CRAM (with --reference) in any order; the output is BAM in template-coordinate order "
+            + "(@|bold samtools sort --template-coordinate|@'s). Input whose header declares that order (@HD "
+            + "SO:unsorted GO:query SS:unsorted:template-coordinate) is grouped as it is read, and records that go "
+            + "backwards in it fail the run; other input is sorted first, inside --memory, through temporary "
+            + "files in --tmp-dir (about the input's size) when it does not fit (see --sort).",
         "",
         "A template is a run of records with one read name; secondary and supplementary records are dropped. "
             + "Templates with the same unclipped 5' positions and strands of both ends form a position group; "
@@ -143,11 +145,21 @@ final class GroupCommand implements Callable<Integer> {
   int compressionLevel;
 
   @Option(names = "--tmp-dir", paramLabel = "DIR",
-      description = "Folder for the temporary files of position groups too large for memory (default: the "
-          + "output's folder, or the system's temporary folder when writing to standard output). Such a group "
-          + "needs about twice its compressed size there at its peak. Removed however the run ends. The "
-          + "output's own temporary file always sits beside the output.")
+      description = "Folder for temporary files: sorted runs when the input is sorted first (about the input's "
+          + "size) and position groups too large for memory (about twice such a group's compressed size at its "
+          + "peak). Default: the output's folder, or the system's temporary folder when writing to standard "
+          + "output. Removed however the run ends. The output's own temporary file always sits beside the output.")
   String tmpDir;
+
+  @Option(names = "--sort", defaultValue = "auto", paramLabel = "WHEN",
+      description = "Sort the input into template-coordinate order first: auto (when its header does not declare "
+          + "that order), never (refuse such input, as samtools-sorted pipelines may want) or always (default: "
+          + "${DEFAULT-VALUE}).")
+  String sort;
+
+  /** Tests: the size of sorted runs (the input's sort, giant groups): many runs and merges of merges. */
+  @Option(names = "--spill-run-bytes", hidden = true)
+  Long spillRunBytes;
 
   @Option(names = "--spill-threshold", paramLabel = "SIZE",
       description = "Also group position groups whose records exceed SIZE out of core, through --tmp-dir "
@@ -254,8 +266,10 @@ final class GroupCommand implements Callable<Integer> {
         .memoryBudget(budget)
         .compressionLevel(compressionLevel)
         .tmpDir(tmpDir)
+        .sort(GroupSettings.SortMode.parse(sort))
         .reference(reference)
         .spillThreshold(spillThreshold == null ? 0 : MemorySize.parse(spillThreshold))
+        .spillRunBytes(spillRunBytes == null ? 0 : spillRunBytes)
         .deflateBackend(DeflateBackend.JDK) // validated here; the chosen backend is resolved in run()
         .commandLine(commandLine())
         .progressMillis(progress.intervalMillis(display, verbose))
@@ -403,6 +417,9 @@ final class GroupCommand implements Callable<Integer> {
     }
     if (quiet) {
       return;
+    }
+    if (e instanceof GroupJob.Started st && st.sorting() != null) {
+      display.println("umiflow group: " + st.sorting());
     }
     if (e instanceof GroupJob.Started st && verbose) {
       err.printf(Locale.ROOT, "umiflow group: %s -> %s, strategy %s, %d threads, budget %s (heap %s), deflate %s%n",

@@ -147,9 +147,19 @@ public final class SpillFolder {
 
   /** A one-line description of an I/O failure on spill files, naming the folder and a full disk as such. */
   public String describe(IOException e) {
+    return describe(e, "a giant position group");
+  }
+
+  /** {@link #describe(IOException)} for the temporary files of {@code what}. */
+  public String describe(IOException e, String what) {
     String why = e.getMessage() != null && e.getMessage().contains("No space left") ? "the disk is full"
         : e.getClass().getSimpleName() + ": " + e.getMessage();
-    return "cannot write temporary files for a giant position group in " + parent + " (" + why
+    return "cannot write temporary files for " + what + " in " + parent + " (" + why
         + "); free space or point " + tmpOption + " elsewhere";
+  }
+
+  /** The folder the spill folder is made in ({@code --tmp-dir}, or the default). */
+  public Path parent() {
+    return parent;
   }
 }

@@ -97,7 +97,7 @@ public final class Pipeline {
       inflaters.add(inflater);
     }
     grouper.tell(new Grouper.Chunk(0, header.leftover(), header.leftover().length, header.credit()));
-    input.reader.tell(new Reader.Continue(inflaters, grouper, chunkBuffers));
+    input.reader.tell(new Reader.Continue(inflaters, grouper, chunkBuffers, spillFolder));
   }
 
   /** The stream stage's ends: pushes in, demand out. */

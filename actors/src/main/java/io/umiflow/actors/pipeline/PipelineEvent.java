@@ -8,8 +8,16 @@ import io.umiflow.codec.BamHeader;
  * its own protocol.
  */
 public sealed interface PipelineEvent {
-  /** The reader has read the header; {@code leftover} holds the records' first bytes, charged {@code credit}. */
-  record HeaderRead(BamHeader header, byte[] leftover, int credit) implements PipelineEvent {}
+  /**
+   * The reader has read the header; {@code leftover} holds the records' first bytes, charged {@code credit}.
+   * When the job sorts its input, {@code header} is the sorted records' and {@code sorting} says why (else
+   * null).
+   */
+  record HeaderRead(BamHeader header, byte[] leftover, int credit, String sorting) implements PipelineEvent {
+    public HeaderRead(BamHeader header, byte[] leftover, int credit) {
+      this(header, leftover, credit, null);
+    }
+  }
 
   /**
    * A stage failed; {@code reason} is one line naming the file, record and cause. {@code neededBudget}: the

@@ -3,6 +3,10 @@ import io.umiflow.actors.GroupSettings;
 import io.umiflow.actors.memory.ByteArrayPool;
 import io.umiflow.actors.memory.MemoryLedger;
 import io.umiflow.actors.memory.MemoryPlan;
+import io.umiflow.actors.outofcore.SpillFolder;
+import io.umiflow.actors.sort.ParallelBgzfInput;
+import io.umiflow.actors.sort.TemplateRuns;
+import io.umiflow.codec.InputFormatException;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
@@ -41,12 +45,20 @@ import java.util.List;
 final class Reader extends AbstractBehavior<Reader.Command> {
   sealed interface Command {}
 
-  /** Go on after the header: where the chunks go. */
+  /** Go on after the header: where the chunks go, and where a sort's runs go. */
   record Continue(List<ActorRef<Inflater.Command>> inflaters, ActorRef<Grouper.Command> grouper,
-                  ByteArrayPool chunkBuffers) implements Command {}
+                  ByteArrayPool chunkBuffers, SpillFolder spillFolder) implements Command {}
 
   /** Read the next chunk (sent to self, and by the ledger when credits come back). */
   enum ReadMore implements Command { INSTANCE }
+
+  /** Raw BAM records into a chunk array, as {@link SamCramInput#fill}: bytes written, 0 at the end. */
+  private interface RecordFill {
+    int fill(byte[] out) throws IOException;
+  }
+
+  /** What the sort starts from: the header, its records as a stream, and the BGZF blocks under them. */
+  private record PendingSort(BamHeader header, InputStream records, BgzfBlockReader blocks, byte[] leftover) {}
 
 
   private final GroupSettings settings;
@@ -62,7 +74,15 @@ final class Reader extends AbstractBehavior<Reader.Command> {
   private SamCramInput decoder;
   /** Bytes of the flow account the decoder holds. */
   private long decoderCredit;
+  /** Where chunks of raw records come from when not from BGZF blocks: the decoder, or the sort. */
+  private RecordFill fill;
+  /** The input's header and records, kept until the sort starts; null when the input is not sorted here. */
+  private PendingSort pendingSort;
+  /** The job's own sort, once started; null when the input is not sorted here. */
+  private SortingInput sorting;
   private ByteArrayPool chunkBuffers;
+  /** Where the sort's runs go. */
+  private SpillFolder spillFolder;
   private List<ActorRef<Inflater.Command>> inflaters;
   private ActorRef<Grouper.Command> grouper;
   private long nextSeq = 1;
@@ -116,6 +136,11 @@ final class Reader extends AbstractBehavior<Reader.Command> {
       }
       int rest = len - parsed.consumed();
       byte[] leftover = Arrays.copyOfRange(buf, parsed.consumed(), len);
+      if (sortsItself(parsed.header())) {
+        pendingSort = new PendingSort(parsed.header(), null, blocks, leftover);
+        reportSorting(parsed.header());
+        return;
+      }
       if (!account.tryAcquire(rest)) {
         throw new IllegalStateException("reader account cannot hold the first block");
       }
@@ -150,7 +175,64 @@ final class Reader extends AbstractBehavior<Reader.Command> {
     decoderCredit = threads * each;
     decoder = new SamCramInput(new CountingInput(in, stats), source, format,
         settings.reference() == null ? null : Paths.get(settings.reference()), threads);
+    if (sortsItself(decoder.header())) {
+      pendingSort = new PendingSort(decoder.header(), new DecodedStream(decoder), null, new byte[0]);
+      reportSorting(decoder.header());
+      return;
+    }
+    fill = decoder::fill;
     job.tell(new PipelineEvent.HeaderRead(decoder.header(), new byte[0], 0));
+  }
+
+  /** Whether this job sorts its input: asked to always, or (by default) when the header does not declare the order. */
+  private boolean sortsItself(BamHeader header) {
+    return switch (settings.sort()) {
+      case ALWAYS -> true;
+      case NEVER -> false;
+      case AUTO -> header.templateCoordinateProblem() != null;
+    };
+  }
+
+  /** Reports the header the sorted records will have, and why the job sorts. */
+  private void reportSorting(BamHeader header) {
+    String problem = header.templateCoordinateProblem();
+    String why = problem != null ? problem.replaceFirst("^the header declares ", "declared ")
+        .replaceFirst(", not template-coordinate order.*", "") : "sorting asked for";
+    job.tell(new PipelineEvent.HeaderRead(io.umiflow.actors.sort.TemplateSorter.sortedHeader(header), new byte[0], 0,
+        source + " (" + why + ") is sorted into template-coordinate order first"));
+  }
+
+  /** A SAM or CRAM decoder's records as a stream, for the sort. */
+  private static final class DecodedStream extends InputStream {
+    private final SamCramInput decoder;
+    private final byte[] buf = new byte[1 << 16];
+    private int at;
+    private int end;
+
+    DecodedStream(SamCramInput decoder) {
+      this.decoder = decoder;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (at == end) {
+        end = decoder.fill(buf);
+        at = 0;
+        if (end == 0) {
+          return -1;
+        }
+      }
+      int k = Math.min(len, end - at);
+      System.arraycopy(buf, at, b, off, k);
+      at += k;
+      return k;
+    }
   }
 
   /** Counts the bytes a decoder reads from the input, for progress. */
@@ -218,23 +300,74 @@ final class Reader extends AbstractBehavior<Reader.Command> {
     this.inflaters = c.inflaters();
     this.grouper = c.grouper();
     this.chunkBuffers = c.chunkBuffers();
+    if (pendingSort != null && !startSort(c.spillFolder())) {
+      return this;
+    }
     getContext().getSelf().tell(ReadMore.INSTANCE);
     return this;
+  }
+
+  /**
+   * Takes the sort's credit from the flow account and starts it; false (the job failed) when the budget
+   * cannot hold it.
+   */
+  private boolean startSort(SpillFolder spillFolder) {
+    PendingSort p = pendingSort;
+    pendingSort = null;
+    int threads = settings.threads();
+    int inflaters = p.blocks() == null ? 0 : Math.min(threads, 4);
+    long inflateBytes = p.blocks() == null ? 0 : ParallelBgzfInput.bytesHeld(inflaters);
+    long credit = SortingInput.creditFor(flow);
+    long least = SortingInput.leastCredit(threads, inflateBytes);
+    if (credit < least || SortingInput.mergeBytesFor(flow) < 4 * TemplateRuns.RUN_READER_BYTES
+        || !flow.tryAcquire(0, credit)) {
+      fail(source + ": the memory budget cannot hold the sort's buffers ("
+          + (least >> 20) + " MiB); raise " + settings.option("--memory"));
+      return false;
+    }
+    java.util.concurrent.Executor executor = getContext().getSystem().dispatchers()
+        .lookup(akka.actor.typed.DispatcherSelector.fromConfig(Pipeline.WORKER_DISPATCHER));
+    InputStream records = p.records();
+    ParallelBgzfInput bam = null;
+    if (p.blocks() != null) {
+      bam = new ParallelBgzfInput(p.blocks(), source, settings.deflateBackend(), executor, inflaters,
+          stats.compressedBytesRead::addAndGet);
+      records = new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(p.leftover()), bam);
+    }
+    sorting = new SortingInput(records, bam, p.header().librariesByReadGroup(), source, spillFolder, executor,
+        threads, flow, credit, inflateBytes, settings.spillRunBytes());
+    this.spillFolder = spillFolder;
+    fill = sorting::fill;
+    return true;
   }
 
   private Behavior<Command> onReadMore() {
     if (finished) {
       return this;
     }
+    if (sorting != null && !sorting.ready()) {
+      try {
+        if (!sorting.step()) {
+          getContext().getSelf().tell(ReadMore.INSTANCE);
+          return this;
+        }
+      } catch (InputFormatException e) {
+        fail(e.getMessage());
+        return this;
+      } catch (IOException e) {
+        fail(source + ": " + spillFolder.describe(e, "sorting the input"));
+        return this;
+      }
+    }
     if (!reserved) {
       ActorRef<Command> self = getContext().getSelf();
       reserved = true;
-      long credit = decoder != null ? chunkBuffers.charge(ByteArrayPool.CHUNK_SIZE) : MemoryPlan.CHUNK_RESERVE;
+      long credit = fill != null ? chunkBuffers.charge(ByteArrayPool.CHUNK_SIZE) : MemoryPlan.CHUNK_RESERVE;
       if (!account.acquireOrWait(credit, () -> self.tell(ReadMore.INSTANCE))) {
         return this; // the ledger sends ReadMore once it has granted the credits
       }
     }
-    if (decoder != null) {
+    if (fill != null) {
       return decodeChunk();
     }
     try {
@@ -279,7 +412,11 @@ final class Reader extends AbstractBehavior<Reader.Command> {
     reserved = false;
     int n;
     try {
-      n = decoder.fill(chunk);
+      n = fill.fill(chunk);
+    } catch (InputFormatException e) {
+      chunkBuffers.give(chunk);
+      fail(e.getMessage());
+      return this;
     } catch (IOException e) {
       chunkBuffers.give(chunk);
       fail(message(e));
@@ -301,6 +438,10 @@ final class Reader extends AbstractBehavior<Reader.Command> {
   }
 
   private void closeInput() {
+    if (sorting != null) {
+      sorting.close();
+      sorting = null;
+    }
     if (decoder != null) {
       try {
         decoder.close();
