@@ -80,6 +80,10 @@ final class EarlySystem {
 
   /** A new system for {@code threads} workers, waiting for its settings. */
   static Started start(int threads) {
+    // SLF4J finishes initializing here, before Akka's threads log: a logger asked for by another thread while
+    // it initializes is recorded and replayed with a three-line warning on stderr (with class-data sharing,
+    // Akka's threads got there first on every run)
+    org.slf4j.LoggerFactory.getILoggerFactory();
     Config config = ConfigFactory.parseString(
         "umiflow.worker-dispatcher.fork-join-executor.parallelism-min = " + threads + "\n"
             + "umiflow.worker-dispatcher.fork-join-executor.parallelism-max = " + threads + "\n")
