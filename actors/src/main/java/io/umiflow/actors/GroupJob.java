@@ -82,7 +82,9 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
    * @param accountedBytes  bytes held in the ledger now
    * @param budgetBytes     the ledger's budget
    * @param largestGroup    templates in the largest position group so far
-   * @param inputBytesRead  bytes of the input read, as stored (compressed)
+   * @param inputBytesRead  bytes of the input read, as stored (compressed); when the input is sorted first,
+   *                        its progress in those units instead: reading and sorting make the first half of
+   *                        {@code inputBytes}, grouping the sorted records the second
    * @param inputBytes      the input's size in bytes, or -1 when unknown (standard input, a pipe)
    * @param elapsedMillis   time since the job started
    */
@@ -240,7 +242,9 @@ public final class GroupJob extends AbstractBehavior<GroupJob.Command> {
     double seconds = Math.max(1e-3, elapsedNanos / 1e9);
     long read = stats.recordsRead();
     return new Progress(read, stats.recordsWritten(), read / seconds, header == null ? "" : stats.locus(header),
-        ledger.used(), ledger.budget(), stats.largestGroup(), stats.inputBytesRead(), inputBytes,
+        ledger.used(), ledger.budget(), stats.largestGroup(),
+        stats.sortedRecords() != 0 && inputBytes > 0 ? Math.round(stats.fractionDone(inputBytes) * inputBytes)
+            : stats.inputBytesRead(), inputBytes,
         elapsedNanos / 1_000_000);
   }
 

@@ -19,6 +19,8 @@ public final class PipelineStats {
   final AtomicLong compressedBytesRead = new AtomicLong();
   /** Position groups grouped out of core. */
   final AtomicLong spilledGroups = new AtomicLong();
+  /** When the input is sorted first: -1 while it is read, then the records it holds; 0 when not sorted. */
+  final AtomicLong sortedRecords = new AtomicLong();
   /** Reference and 0-based position of the last closed group, packed; -1 before the first. Formatted only on demand. */
   final AtomicLong lastLocus = new AtomicLong(-1);
 
@@ -28,6 +30,23 @@ public final class PipelineStats {
   }
 
   /** Bytes of the input file read so far (compressed, as stored). */
+  public long sortedRecords() {
+    return sortedRecords.get();
+  }
+
+  /**
+   * The share of the work done, 0..1, by the input read and, when it is sorted first, the sorted records
+   * grouped: reading and sorting count for half of the run, grouping for the other half.
+   */
+  public double fractionDone(long inputBytes) {
+    double read = inputBytes > 0 ? Math.min(1.0, (double) inputBytesRead() / inputBytes) : 0;
+    long sorted = sortedRecords.get();
+    if (sorted == 0) {
+      return read;
+    }
+    return sorted < 0 ? read / 2 : 0.5 + 0.5 * Math.min(1.0, (double) recordsRead() / sorted);
+  }
+
   public long inputBytesRead() {
     return compressedBytesRead.get();
   }

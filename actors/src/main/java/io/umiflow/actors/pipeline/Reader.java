@@ -338,6 +338,7 @@ final class Reader extends AbstractBehavior<Reader.Command> {
         threads, flow, credit, inflateBytes, settings.spillRunBytes());
     this.spillFolder = spillFolder;
     fill = sorting::fill;
+    stats.sortedRecords.set(-1);
     return true;
   }
 
@@ -351,6 +352,7 @@ final class Reader extends AbstractBehavior<Reader.Command> {
           getContext().getSelf().tell(ReadMore.INSTANCE);
           return this;
         }
+        stats.sortedRecords.set(Math.max(1, sorting.recordsRead()));
       } catch (InputFormatException e) {
         fail(e.getMessage());
         return this;
