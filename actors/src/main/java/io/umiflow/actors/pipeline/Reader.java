@@ -314,15 +314,17 @@ final class Reader extends AbstractBehavior<Reader.Command> {
   private boolean startSort(SpillFolder spillFolder) {
     PendingSort p = pendingSort;
     pendingSort = null;
-    int threads = settings.threads();
-    int inflaters = p.blocks() == null ? 0 : Math.min(threads, 4);
+    int threads = Math.min(settings.threads(), SortingInput.MAX_TASKS);
+    int inflaters = p.blocks() == null ? 0 : threads;
     long inflateBytes = p.blocks() == null ? 0 : ParallelBgzfInput.bytesHeld(inflaters);
     long credit = SortingInput.creditFor(flow);
     long least = SortingInput.leastCredit(threads, inflateBytes);
     if (credit < least || SortingInput.mergeBytesFor(flow) < 4 * TemplateRuns.RUN_READER_BYTES
         || !flow.tryAcquire(0, credit)) {
-      fail(source + ": the memory budget cannot hold the sort's buffers ("
-          + (least >> 20) + " MiB); raise " + settings.option("--memory"));
+      finished = true;
+      job.tell(new PipelineEvent.Failed(source + ": the memory budget cannot hold the sort's buffers (" + (least >> 20)
+          + " MiB)", MemoryPlan.smallestBudget(least + (1L << 20), settings.threads(), settings.memoryTuning(),
+          plan -> Math.min(plan.flowCapacity(), 4 * (plan.flowCapacity() - plan.headReserve()) / 3))));
       return false;
     }
     java.util.concurrent.Executor executor = getContext().getSystem().dispatchers()
@@ -353,11 +355,11 @@ final class Reader extends AbstractBehavior<Reader.Command> {
           return this;
         }
         stats.sortedRecords.set(Math.max(1, sorting.recordsRead()));
-      } catch (InputFormatException e) {
-        fail(e.getMessage());
+      } catch (SortingInput.TemporaryFilesFailure e) {
+        fail(source + ": " + spillFolder.describe(e.cause(), "sorting the input"));
         return this;
       } catch (IOException e) {
-        fail(source + ": " + spillFolder.describe(e, "sorting the input"));
+        fail(message(e));
         return this;
       }
     }

@@ -26,6 +26,22 @@ import java.util.concurrent.Executor;
 final class SortingInput implements AutoCloseable {
   /** Records read in one step at most, so that a stop or a failure elsewhere is seen between steps. */
   private static final long STEP_BYTES = 16L << 20;
+  /**
+   * Inflation and compression tasks in flight at most: enough to keep up with the one thread that parses
+   * and keys records, and their buffers stay small at small budgets.
+   */
+  static final int MAX_TASKS = 4;
+
+  /** Writing or reading the sort's runs failed (a full disk, say); the cause names the file. */
+  static final class TemporaryFilesFailure extends IOException {
+    TemporaryFilesFailure(IOException cause) {
+      super(cause.getMessage(), cause);
+    }
+
+    IOException cause() {
+      return (IOException) getCause();
+    }
+  }
   /** The most a sort takes: its buffer's ceiling and the inflation and compression buffers beside it. */
   static final long MAX_CREDIT = TemplateRuns.MAX_BUFFER + (32L << 20);
 
@@ -108,14 +124,24 @@ final class SortingInput implements AutoCloseable {
           throw new InputFormatException(source + ": missing BGZF end-of-file marker; the file is truncated");
         }
         records.close();
-        sorted = runs.sorted(mergeBytes);
+        try {
+          sorted = runs.sorted(mergeBytes);
+        } catch (InputFormatException e) {
+          throw e;
+        } catch (IOException e) {
+          throw new TemporaryFilesFailure(e);
+        }
         giveBackDrained();
         return true;
       }
       runs.add(rec);
       read += rec.length;
       if (runs.held() >= bufferBytes) {
-        runs.spill();
+        try {
+          runs.spill();
+        } catch (IOException e) {
+          throw new TemporaryFilesFailure(e);
+        }
       }
     }
     return false;
