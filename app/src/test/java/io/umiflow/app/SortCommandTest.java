@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,22 +30,13 @@ class SortCommandTest {
 
   @BeforeAll
   static void inputs() {
-    single = compat("single.tc.bam");
-    paired = compat("paired.tc.bam");
+    single = TestBams.compat("single.tc.bam");
+    paired = TestBams.compat("paired.tc.bam");
   }
 
-  private static Path compat(String name) {
-    return Paths.get(System.getProperty("umiflow.shared", "../../shared"), "compat", name).toAbsolutePath().normalize();
-  }
-
-  /** {@code bam} re-sorted by samtools with {@code order} ("" coordinate, "-n" name, "-t RX" the UMI tag). */
+  /** {@code bam} re-sorted by samtools: {@code order} "" for coordinate, "-n" for read name, "-t RX" by tag. */
   private static Path resorted(Path bam, String name, String... order) throws Exception {
-    Path out = dir.resolve(name);
-    List<String> args = new ArrayList<>(List.of("sort", "--no-PG", "-o", out.toString()));
-    args.addAll(List.of(order));
-    args.add(bam.toString());
-    samtools(args.toArray(String[]::new));
-    return out;
+    return TestBams.resorted(dir, bam, name, order);
   }
 
   private static String records(Path bam) throws Exception {

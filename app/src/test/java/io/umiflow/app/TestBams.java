@@ -60,6 +60,22 @@ final class TestBams {
     return file;
   }
 
+  /** A file of the compat set ({@code ../shared/compat}, or the folder {@code -Dumiflow.shared} names). */
+  static Path compat(String name) {
+    return java.nio.file.Paths.get(System.getProperty("umiflow.shared", "../../shared"), "compat", name)
+        .toAbsolutePath().normalize();
+  }
+
+  /** {@code bam} re-sorted by samtools into {@code dir/name}: {@code order} "" for coordinate, "-n" for name, ... */
+  static Path resorted(Path dir, Path bam, String name, String... order) throws Exception {
+    Path out = dir.resolve(name);
+    List<String> args = new ArrayList<>(List.of("sort", "--no-PG", "-o", out.toString()));
+    args.addAll(List.of(order));
+    args.add(bam.toString());
+    InputFormatsTest.samtools(args.toArray(String[]::new));
+    return out;
+  }
+
   /** Decompressed bytes of a BAM. */
   static byte[] decompressed(Path bam) throws IOException {
     try (BgzfInputStream in = new BgzfInputStream(new BufferedInputStream(Files.newInputStream(bam)), bam.toString())) {
