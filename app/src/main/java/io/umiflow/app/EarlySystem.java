@@ -80,9 +80,9 @@ final class EarlySystem {
 
   /** A new system for {@code threads} workers, waiting for its settings. */
   static Started start(int threads) {
-    // SLF4J finishes initializing here, before Akka's threads log: a logger asked for by another thread while
-    // it initializes is recorded and replayed with a three-line warning on stderr (with class-data sharing,
-    // Akka's threads got there first on every run)
+    // Akka Typed asks slf4j for a logger as the system starts, on more than one thread; slf4j finishes
+    // initializing here first (LoggingSetup: no XML), else a logger asked for meanwhile is replayed with a
+    // three-line warning on stderr (with class-data sharing that happened on most runs)
     org.slf4j.LoggerFactory.getILoggerFactory();
     Config config = ConfigFactory.parseString(
         "umiflow.worker-dispatcher.fork-join-executor.parallelism-min = " + threads + "\n"

@@ -18,8 +18,27 @@ public final class Main implements Runnable {
 
   /** Runs the CLI and exits with its status. */
   public static void main(String[] args) {
+    libraryLoggingAside();
     EarlySystem.startFor(args); // Akka starts while the options are parsed
     System.exit(run(args));
+  }
+
+  /**
+   * Intel GKL (the level-1 deflater) logs through commons-logging, whose 1.3 release hands it to slf4j: probing
+   * it while the options are checked then raced the early system's slf4j start, and slf4j printed its
+   * three-line "substitute logger" warning. Its warnings go to stderr through commons-logging's own simple
+   * logger instead (a setting given with -D wins).
+   */
+  static void libraryLoggingAside() {
+    setIfAbsent("org.apache.commons.logging.LogFactory", "org.apache.commons.logging.impl.LogFactoryImpl");
+    setIfAbsent("org.apache.commons.logging.Log", "org.apache.commons.logging.impl.SimpleLog");
+    setIfAbsent("org.apache.commons.logging.simplelog.defaultlog", "warn");
+  }
+
+  private static void setIfAbsent(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
   }
 
   /** Runs the CLI and returns its exit status (tests call this). */
