@@ -4,9 +4,9 @@ import akka.actor.AbstractActor;
 import akka.event.Logging;
 
 /**
- * Akka's event-stream logger for the command line: warnings and errors go to stderr, one line each,
- * without initialising a logging framework at startup (Logback's start-up cost 140 ms of a 0.55 s run).
- * Logback stays the slf4j backend for anything that logs through slf4j, and starts only if something does.
+ * Akka's event-stream logger for the command line: warnings and errors go to stderr, one line each, without
+ * an slf4j logger actor ({@code akka.use-slf4j = off}). Logback stays the slf4j backend (set up in code by
+ * {@link LoggingSetup}; Akka Typed starts it with every system) for anything that logs through slf4j.
  */
 public final class StderrLogger extends AbstractActor {
   @Override
