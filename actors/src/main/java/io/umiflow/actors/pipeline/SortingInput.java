@@ -105,11 +105,6 @@ final class SortingInput implements AutoCloseable {
     return runs.records();
   }
 
-  /** Runs written to disk so far. */
-  int runs() {
-    return runs.runs();
-  }
-
   /**
    * Reads up to {@link #STEP_BYTES} of records, spilling a run whenever the buffer is full; at the end of
    * the input starts the merge. Returns {@link #ready()}.
