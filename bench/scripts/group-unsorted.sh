@@ -21,12 +21,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-command -v samtools >/dev/null || { apt-get update -qq && apt-get install -y -qq samtools >/dev/null; }
-mkdir -p "$dir"
-sim="$dir/normal-$records.bam"
-[ -f "$sim" ] || "$here/umiflow" simulate -o "$sim" --records "$records" --progress none
-input="$dir/coordinate-$records.bam"
-[ -f "$input" ] || samtools sort -@2 -o "$input" "$sim"
+input=$(coordinate_input "$records")
 echo "input $input ($records records, coordinate-sorted), $(nproc) cores, medians of $runs"
 printf '%-10s %-34s %8s %8s %9s\n' "memory" "path" "wall s" "CPU s" "RSS MiB"
 for mem in $memories; do

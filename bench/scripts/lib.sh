@@ -12,3 +12,14 @@ once() {
   /usr/bin/time -f "%e %M %U %S" -o "$dir/time.txt" "$@" >/dev/null 2>"$dir/err.txt" || { cat "$dir/err.txt" >&2; exit 1; }
   awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$dir/time.txt"
 }
+
+# The simulated input of "records" records re-sorted by coordinate (both kept in $dir for later runs); prints
+# its path. Installs samtools when missing. Uses $here (the repository) and $dir.
+coordinate_input() {
+  local records=$1 sim="$dir/normal-$1.bam" input="$dir/coordinate-$1.bam"
+  command -v samtools >/dev/null || { apt-get update -qq && apt-get install -y -qq samtools >/dev/null; }
+  mkdir -p "$dir"
+  [ -f "$sim" ] || "$here/umiflow" simulate -o "$sim" --records "$records" --progress none >&2
+  [ -f "$input" ] || samtools sort -@2 -o "$input" "$sim" >&2
+  echo "$input"
+}

@@ -20,12 +20,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-command -v samtools >/dev/null || { apt-get update -qq && apt-get install -y -qq samtools >/dev/null; }
-mkdir -p "$dir"
-sim="$dir/normal-$records.bam"
-[ -f "$sim" ] || "$here/umiflow" simulate -o "$sim" --records "$records" --progress none
-input="$dir/coordinate-$records.bam"
-[ -f "$input" ] || samtools sort -@2 -o "$input" "$sim"
+input=$(coordinate_input "$records")
 st=(); sr=(); sc=(); ut=(); ur=(); uc=()
 for _ in $(seq "$runs"); do
   read -r t m c < <(once "$dir/samtools-tc.bam" samtools sort --template-coordinate -@2 -m 768M -o "$dir/samtools-tc.bam" "$input")
