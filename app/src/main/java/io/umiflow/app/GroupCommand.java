@@ -311,8 +311,9 @@ final class GroupCommand implements Callable<Integer> {
     if (code == 0 && summaryJson != null) {
       code = writeSummary(resolved, err);
     }
+    // the job has stopped, so nothing of the run is left in the system: the command ends without waiting for
+    // the rest of it to shut down (scheduler, dispatchers: 20-30 ms of a short run)
     system.terminate();
-    awaitQuietly(system);
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
     } catch (IllegalStateException ignored) {
@@ -354,30 +355,33 @@ final class GroupCommand implements Callable<Integer> {
 
   /**
    * The command line's root actor: spawns the job once the settings are resolved, reports its events, and
-   * completes {@code status} with 0 or 1 when it ends. It watches the job, so a job that stops without
-   * reporting (an internal error thrown inside it) ends the run with status 1 and a one-line message instead
-   * of leaving the command waiting forever.
+   * completes {@code status} with 0 or 1 once the job has stopped (its children stopped and its spill folder
+   * removed), so the command may exit without waiting for the whole system to terminate. It watches the job,
+   * so a job that stops without reporting (an internal error thrown inside it) ends the run with status 1 and
+   * a one-line message instead of leaving the command waiting forever.
    */
   static Behavior<Void> root(Behavior<GroupJob.Command> job, CompletableFuture<GroupSettings> started,
                              java.util.function.Consumer<GroupJob.Event> report, CompletableFuture<Integer> status,
                              PrintStream err) {
     return Behaviors.setup(ctx -> {
+      int[] outcome = {-1}; // 0 or 1 once the job has reported its end
       ActorRef<Object> listener = ctx.spawn(Behaviors.receive(Object.class)
           .onMessage(GroupJob.Event.class, e -> {
             report.accept(e);
             if (e instanceof GroupJob.Completed) {
-              status.complete(0);
+              outcome[0] = 0;
             } else if (e instanceof GroupJob.Failed) {
-              status.complete(1);
+              outcome[0] = 1;
             }
             return Behaviors.same();
           })
           .onMessage(JobStopped.class, stopped -> {
             // the job's last event was queued here before it stopped, so it has been reported by now
-            if (!status.isDone()) {
+            if (outcome[0] < 0) {
               err.println("umiflow group: internal error: the job stopped without a result" + stopped.cause());
-              status.complete(1);
+              outcome[0] = 1;
             }
+            status.complete(outcome[0]);
             return Behaviors.same();
           }).build(), "listener");
       ActorRef<GroupJob.Command> ref = ctx.spawn(job, "group");
