@@ -5,8 +5,8 @@ import akka.event.Logging;
 
 /**
  * Akka's event-stream logger for the command line: warnings and errors go to stderr, one line each, without
- * an slf4j logger actor ({@code akka.use-slf4j = off}). Logback stays the slf4j backend (set up in code by
- * {@link LoggingSetup}; Akka Typed starts it with every system) for anything that logs through slf4j.
+ * an slf4j logger actor ({@code akka.use-slf4j = off}). What logs through slf4j (Akka Typed) goes to stderr in
+ * the same form through {@link StderrSlf4j}.
  */
 public final class StderrLogger extends AbstractActor {
   @Override
