@@ -160,6 +160,14 @@ public final class BamRecord {
    * Cheap: a handful of reads of the fixed part.
    */
   public static String checkLayout(byte[] b, int o, int available) {
+    return checkLayout(b, o, available, null);
+  }
+
+  /**
+   * {@link #checkLayout(byte[], int, int)}, and marks {@code watch} seen when the record holds its tag: the
+   * check walks every tag anyway, so a caller learns for free whether later walks for that tag are needed.
+   */
+  public static String checkLayout(byte[] b, int o, int available, TagWatch watch) {
     if (available < 4 + FIXED_SIZE) {
       return "record shorter than the fixed BAM fields";
     }
@@ -185,7 +193,23 @@ public final class BamRecord {
         return "CIGAR operation " + (i + 1) + " has the unknown code " + (b[cigar + 4 * i] & 0xf);
       }
     }
-    return checkTags(b, o);
+    return checkTags(b, o, watch);
+  }
+
+  /** One tag to watch for while records are checked; once seen it stays seen. Not thread-safe. */
+  public static final class TagWatch {
+    private final int code;
+    private boolean seen;
+
+    /** Watches for the two-character tag {@code name}. */
+    public TagWatch(String name) {
+      this.code = tagCode(name);
+    }
+
+    /** Whether any record checked with this watch held the tag. */
+    public boolean seen() {
+      return seen;
+    }
   }
 
   /**
@@ -193,7 +217,7 @@ public final class BamRecord {
    * (strings NUL-terminated), and the last must end where the record does. A tag read past a damaged one
    * would be garbage, and reading it as "absent" could silently change molecules.
    */
-  private static String checkTags(byte[] b, int o) {
+  private static String checkTags(byte[] b, int o, TagWatch watch) {
     int end = o + totalSize(b, o);
     int p = tagsOffset(b, o);
     int n = 0;
@@ -201,6 +225,9 @@ public final class BamRecord {
       n++;
       if (p + 3 > end) {
         return "tag " + n + " is cut off by the end of the record";
+      }
+      if (watch != null && ((b[p] & 0xff) << 8 | (b[p + 1] & 0xff)) == watch.code) {
+        watch.seen = true;
       }
       int next = skipTagValue(b, p + 2, end);
       if (next < 0) {

@@ -16,6 +16,7 @@ public final class RecordSplitter {
   public static final int MAX_RECORD = 64 << 20;
 
   private final String source;
+  private BamRecord.TagWatch watch;
   private byte[] carry = new byte[1024];
   private int carried;
   private long records;
@@ -23,6 +24,19 @@ public final class RecordSplitter {
   /** Splits records of the input named {@code source}. */
   public RecordSplitter(String source) {
     this.source = source;
+  }
+
+  /**
+   * Watches for tag {@code name} in the records handed out from now on (see {@link #watchedTagSeen}); the
+   * layout check walks every tag anyway, so this costs one comparison per tag.
+   */
+  public void watchTag(String name) {
+    watch = new BamRecord.TagWatch(name);
+  }
+
+  /** Whether a record handed out since {@link #watchTag} held the watched tag; true when none is watched. */
+  public boolean watchedTagSeen() {
+    return watch == null || watch.seen();
   }
 
   /** Records handed out so far. */
@@ -145,7 +159,7 @@ public final class RecordSplitter {
 
   private void emit(byte[] b, int off, int total, Sink sink) throws InputFormatException {
     records++;
-    String problem = BamRecord.checkLayout(b, off, total);
+    String problem = BamRecord.checkLayout(b, off, total, watch);
     if (problem != null) {
       throw new InputFormatException(source + ": malformed record " + records + readName(b, off, total) + " ("
           + problem + ")");

@@ -18,9 +18,22 @@ public final class TagEditor {
    */
   public static int copyWithStringTag(byte[] src, int off, char t0, char t1, byte[] value, int valueLength,
                                       byte[] dst, int dstOff) {
-    int total = BamRecord.totalSize(src, off);
-    int end = off + total;
-    int type = BamRecord.findTag(src, off, t0, t1);
+    int end = off + BamRecord.totalSize(src, off);
+    return copyReplacing(src, off, end, BamRecord.findTag(src, off, t0, t1), t0, t1, value, valueLength, dst, dstOff);
+  }
+
+  /**
+   * {@link #copyWithStringTag} for a record known not to hold tag {@code t0t1} (its layout check saw none):
+   * the tag is appended without first walking the record's tags to look for it.
+   */
+  public static int copyAppendingStringTag(byte[] src, int off, char t0, char t1, byte[] value, int valueLength,
+                                           byte[] dst, int dstOff) {
+    return copyReplacing(src, off, off + BamRecord.totalSize(src, off), -1, t0, t1, value, valueLength, dst, dstOff);
+  }
+
+  /** The copy, with the tag whose type byte is at {@code type} replaced (appended when {@code type < 0}). */
+  private static int copyReplacing(byte[] src, int off, int end, int type, char t0, char t1, byte[] value,
+                                   int valueLength, byte[] dst, int dstOff) {
     int cut;
     int resume;
     if (type < 0) {

@@ -106,4 +106,32 @@ class RecordSplitterTest {
         () -> splitter.feed(junk, 0, junk.length, (b, off, n, no) -> { }));
     assertTrue(e.getMessage().contains("x.bam: malformed record 1"), e.getMessage());
   }
+
+  /** The watched tag is seen from the first record that holds it on, and never before. */
+  @Test
+  void watchTag_seenOnceARecordHoldsIt_notBefore() throws IOException {
+    BamHeader[] h = new BamHeader[1];
+    List<byte[]> records = BamCodecTest.readRaw(Files.newInputStream(CompatData.file("single.tc.bam")), "s", h)
+        .subList(0, 3000);
+    RecordSplitter plain = new RecordSplitter("s");
+    assertTrue(plain.watchedTagSeen(), "with nothing watched, callers must search");
+    RecordSplitter absent = new RecordSplitter("s");
+    absent.watchTag("MI");
+    absent.feed(recordBytes(records), 0, recordBytes(records).length, (b, off, len, no) -> { });
+    assertTrue(!absent.watchedTagSeen());
+
+    java.util.List<byte[]> tagged = new java.util.ArrayList<>(records);
+    byte[] r = tagged.get(2000);
+    byte[] withMi = new byte[TagEditor.maxEditedSize(r, 0, 3)];
+    int n = TagEditor.copyWithStringTag(r, 0, 'M', 'I', "7/A".getBytes(), 3, withMi, 0);
+    tagged.set(2000, java.util.Arrays.copyOf(withMi, n));
+    byte[] all = recordBytes(tagged);
+    RecordSplitter watching = new RecordSplitter("s");
+    watching.watchTag("MI");
+    boolean[] seenBefore = new boolean[tagged.size() + 1];
+    watching.feed(all, 0, all.length, (b, off, len, no) -> seenBefore[(int) no] = watching.watchedTagSeen());
+    for (int i = 1; i <= tagged.size(); i++) {
+      assertEquals(i >= 2001, seenBefore[i], "record " + i);
+    }
+  }
 }

@@ -43,4 +43,26 @@ class TagEditorTest {
     int rxSecond = BamRecord.findTag(second, 0, 'R', 'X');
     assertEquals(rxFirst, rxSecond);
   }
+
+  /** The editor's fast path (the layout check saw no such tag) against the searching one, on real records. */
+  @Test
+  void copyAppendingStringTag_equalsTheSearchingCopy_forRecordsWithoutTheTag() throws IOException {
+    BamHeader[] h = new BamHeader[1];
+    List<byte[]> records = BamCodecTest.readRaw(Files.newInputStream(CompatData.file("paired.tc.bam")), "paired", h);
+    java.util.Random rnd = new java.util.Random(7);
+    for (byte[] r : records.subList(0, 5000)) {
+      byte[] value = new byte[1 + rnd.nextInt(30)];
+      for (int i = 0; i < value.length; i++) {
+        value[i] = (byte) ('0' + rnd.nextInt(10));
+      }
+      int len = rnd.nextInt(value.length) + 1;
+      int at = rnd.nextInt(8);
+      byte[] searched = new byte[at + TagEditor.maxEditedSize(r, 0, len)];
+      byte[] appended = new byte[searched.length];
+      int n1 = TagEditor.copyWithStringTag(r, 0, 'M', 'I', value, len, searched, at);
+      int n2 = TagEditor.copyAppendingStringTag(r, 0, 'M', 'I', value, len, appended, at);
+      assertEquals(n1, n2);
+      assertArrayEquals(searched, appended);
+    }
+  }
 }

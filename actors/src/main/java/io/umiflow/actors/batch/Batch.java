@@ -14,6 +14,8 @@ import io.umiflow.actors.memory.MemoryPlan;
  * worker needs to assign it is taken separately, at the batch's priority. Once the batch is encoded,
  * {@code data} goes back to {@code recycle} with its share of the credit. {@code largestGroup},
  * {@code umiLengthBound} and {@code maxRecord} let the worker size that request before it reads anything.
+ * {@code mayHoldAssignTag} is false when no record of the batch holds the tag the ids go into (the grouper's
+ * layout check saw none so far in the input): the encoder then appends it without looking for it first.
  */
 public record Batch(
     long seq,
@@ -31,13 +33,14 @@ public record Batch(
     ByteArrayPool recycle,
     long largestGroup,
     int umiLengthBound,
-    int maxRecord) {
+    int maxRecord,
+    boolean mayHoldAssignTag) {
 
   /** A batch whose data array is not reused, sized from its groups (tests). */
   public Batch(long seq, byte[] data, int dataLength, int templates, int[] r1, int[] r2, boolean[] r1Earlier,
         long[] recordNumber, int groups, int[] groupStart, int records, long credit) {
     this(seq, data, dataLength, templates, r1, r2, r1Earlier, recordNumber, groups, groupStart, records, credit, null,
-        largest(groupStart, groups), MemoryPlan.ASSUMED_UMI_LENGTH, 64 << 10);
+        largest(groupStart, groups), MemoryPlan.ASSUMED_UMI_LENGTH, 64 << 10, true);
   }
 
   private static long largest(int[] groupStart, int groups) {

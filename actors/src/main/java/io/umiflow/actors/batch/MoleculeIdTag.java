@@ -50,7 +50,18 @@ public final class MoleculeIdTag {
    */
   public static int write(byte[] src, int rec, byte[] assignTag, byte[] value, int vlen, boolean markDuplicates,
                           boolean duplicate, byte[] out, int at) {
-    int n = TagEditor.copyWithStringTag(src, rec, (char) assignTag[0], (char) assignTag[1], value, vlen, out, at);
+    return write(src, rec, true, assignTag, value, vlen, markDuplicates, duplicate, out, at);
+  }
+
+  /**
+   * {@link #write(byte[], int, byte[], byte[], int, boolean, boolean, byte[], int)} for a record that holds
+   * the tag ({@code mayHoldTag}) or is known not to (the tag is then appended without a search).
+   */
+  public static int write(byte[] src, int rec, boolean mayHoldTag, byte[] assignTag, byte[] value, int vlen,
+                          boolean markDuplicates, boolean duplicate, byte[] out, int at) {
+    int n = mayHoldTag
+        ? TagEditor.copyWithStringTag(src, rec, (char) assignTag[0], (char) assignTag[1], value, vlen, out, at)
+        : TagEditor.copyAppendingStringTag(src, rec, (char) assignTag[0], (char) assignTag[1], value, vlen, out, at);
     if (markDuplicates) {
       int flag = BamRecord.flag(out, at);
       BamRecord.setFlag(out, at, duplicate ? flag | BamRecord.FLAG_DUPLICATE : flag & ~BamRecord.FLAG_DUPLICATE);

@@ -85,7 +85,7 @@ final class BatchEncoder {
           used = keepTail(used);
           ensureEncodeRoom(used + room);
         }
-        used += write(d, rec, vlen, a.duplicate(), t, encode, used);
+        used += write(b, rec, vlen, a.duplicate(), t, encode, used);
         records++;
       }
     }
@@ -127,7 +127,7 @@ final class BatchEncoder {
           continue;
         }
         recordStart[records++] = used;
-        used += write(d, rec, vlen, a.duplicate(), t, out, used);
+        used += write(b, rec, vlen, a.duplicate(), t, out, used);
       }
     }
     recordStart[records] = used;
@@ -136,8 +136,8 @@ final class BatchEncoder {
         a.keptGroups());
   }
 
-  private int write(byte[] d, int rec, int vlen, boolean[] duplicate, int template, byte[] out, int at) {
-    return MoleculeIdTag.write(d, rec, assignTag, value, vlen, duplicate != null,
+  private int write(Batch b, int rec, int vlen, boolean[] duplicate, int template, byte[] out, int at) {
+    return MoleculeIdTag.write(b.data(), rec, b.mayHoldAssignTag(), assignTag, value, vlen, duplicate != null,
         duplicate != null && duplicate[template], out, at);
   }
 

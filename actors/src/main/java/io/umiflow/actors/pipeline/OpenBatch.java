@@ -104,6 +104,8 @@ final class OpenBatch {
     this.batchBuffers = new ByteArrayPool(plan.batchArraySize(), flow);
     this.source = settings.source();
     this.splitter = new RecordSplitter(source);
+    // a batch cut before any record held the ids' tag has none: its records get the tag without a search
+    splitter.watchTag(settings.assignTag());
     this.order = new PositionOrder(header, source);
   }
 
@@ -609,7 +611,8 @@ final class OpenBatch {
     int[] groupBounds = Arrays.copyOf(groupStart, closed + 1);
     groupBounds[closed] = keepFirst; // sentinel: end of the last closed group
     Batch batch = new Batch(seq, data, cutAt, keepFirst, r1, r2, early, recNo, closed, groupBounds, batchRecords,
-        batchCredit, batchBuffers, closedMaxGroup, umiBound(closedMaxGroup, closedUmiBound), maxRecord);
+        batchCredit, batchBuffers, closedMaxGroup, umiBound(closedMaxGroup, closedUmiBound), maxRecord,
+        splitter.watchedTagSeen());
 
     byte[] nextData = batchBuffers.take(nextDataCap);
     System.arraycopy(data, cutAt, nextData, 0, tailBytes);
@@ -698,7 +701,8 @@ final class OpenBatch {
       long credit = lastBatchCredit();
       held -= credit;
       last = new Batch(seq, data, dataLen, templates, r1, r2, early, recNo, groups, bounds, records, credit,
-          batchBuffers, closedMaxGroup, umiBound(closedMaxGroup, closedUmiBound), maxRecord);
+          batchBuffers, closedMaxGroup, umiBound(closedMaxGroup, closedUmiBound), maxRecord,
+          splitter.watchedTagSeen());
       seq++;
       templates = 0;
     }
