@@ -1,6 +1,7 @@
 package io.umiflow.actors.memory;
 
 import io.umiflow.codec.Bgzf;
+import java.lang.ref.WeakReference;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
@@ -17,6 +18,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * array is not kept. Idle arrays are reclaimable: a request on the account that would otherwise wait drops
  * as many as it lacks first (the rest stay for reuse), and none is kept while a request waits.
  *
+ * <p>An array dropped to serve a request is kept weakly, uncharged: the collector may take it at any time,
+ * but {@link #take} reuses it when it has not. The usual case is the very request it was dropped for (a
+ * reader that reads ahead as far as its account allows waits for credit at every chunk, and each array the
+ * grouper gives back is dropped to grant it); reusing it saves allocating and zeroing a new array, and the
+ * collector promoting it, for almost every chunk.
+ *
  * <p>Safe to share between threads.
  */
 public final class ByteArrayPool implements MemoryLedger.Reclaimable {
@@ -26,6 +33,9 @@ public final class ByteArrayPool implements MemoryLedger.Reclaimable {
   private final int size;
   private final MemoryLedger.Account account;
   private final ConcurrentLinkedQueue<byte[]> free = new ConcurrentLinkedQueue<>();
+  /** Arrays dropped by {@link #reclaim}, held weakly: at most {@link #DROPPED_KEPT} references. */
+  private final ConcurrentLinkedQueue<WeakReference<byte[]>> dropped = new ConcurrentLinkedQueue<>();
+  private static final int DROPPED_KEPT = 64;
 
   /** A pool of arrays of {@code size} bytes charged to {@code account}. */
   public ByteArrayPool(int size, MemoryLedger.Account account) {
@@ -54,10 +64,21 @@ public final class ByteArrayPool implements MemoryLedger.Reclaimable {
     }
     byte[] b = free.poll();
     if (b == null) {
-      return new byte[size];
+      return reuseDropped();
     }
     account.release(size);
     return b;
+  }
+
+  /** A dropped array the collector has not taken yet, else a new one. */
+  private byte[] reuseDropped() {
+    for (WeakReference<byte[]> r; (r = dropped.poll()) != null; ) {
+      byte[] b = r.get();
+      if (b != null) {
+        return b;
+      }
+    }
+    return new byte[size];
   }
 
   /**
@@ -78,9 +99,12 @@ public final class ByteArrayPool implements MemoryLedger.Reclaimable {
   @Override
   public long reclaim(long bytes) {
     long freed = 0;
-    while (freed < bytes && free.poll() != null) {
+    for (byte[] b; freed < bytes && (b = free.poll()) != null; ) {
       account.release(size);
       freed += size;
+      if (dropped.size() < DROPPED_KEPT) { // size() counts, but the queue stays this short
+        dropped.offer(new WeakReference<>(b));
+      }
     }
     return freed;
   }
