@@ -242,7 +242,7 @@ final class Grouper extends AbstractBehavior<Grouper.Command> {
       currentOffset = 0;
     }
     int len = Math.min(plan.sliceBytes(), current.length() - currentOffset);
-    int maxRecords = plan.sliceRecords();
+    int maxRecords = open.sliceRecords(plan.sliceRecords());
     int carryBound = open.carryBound(current.data(), currentOffset, len);
     if (open.projectedNeed(len, maxRecords, carryBound) > plan.itemLimit() && open.makeRoom(carryBound)) {
       return true; // a cut or a spill comes first; the slice is tried again after it

@@ -36,6 +36,8 @@ import java.util.Arrays;
 final class OpenBatch {
   /** Group-start slots of the arrays the open group moves to at a cut. */
   private static final int NEXT_GROUP_CAPACITY = 16;
+  /** Records a slice may always parse, growing the template and group arrays when fewer fit. */
+  private static final int MIN_SLICE_RECORDS = 64;
 
   private final GroupSettings settings;
   private final MemoryPlan plan;
@@ -168,6 +170,21 @@ final class OpenBatch {
       cutWanted = true;
     }
     return consumed;
+  }
+
+  /**
+   * Records the next slice may parse, at most {@code limit}: as many as the template and group arrays hold
+   * now, or, when fewer than {@link #MIN_SLICE_RECORDS} fit, as many as growing them by half makes room for.
+   * Growing them for {@code limit} records at every slice instead (a bound for the smallest records, about
+   * 30,000 a slice at 1 GiB, 150,000 at 4 GiB) gave each batch arrays several times the templates it holds:
+   * allocated, zeroed and promoted per batch, and charged to the flow account.
+   */
+  int sliceRecords(int limit) {
+    int room = Math.min(r1.length - templates, groupStart.length - groups) - 2;
+    if (room < MIN_SLICE_RECORDS) {
+      room = Math.max(MIN_SLICE_RECORDS, r1.length / 2);
+    }
+    return Math.min(limit, room);
   }
 
   /**
@@ -551,7 +568,7 @@ final class OpenBatch {
 
   /** The shape of the next cut: the closed groups as a batch, the rest moved to new arrays. */
   private record CutPlan(int closed, int keepFirst, int cutAt, int tailTemplates, int tailBytes, int batchRecords,
-                         int nextDataCap, int nextTplCap, long batchCredit, long need) {}
+                         int nextDataCap, int nextTplCap, int nextGroupCap, long batchCredit, long need) {}
 
   private CutPlan cutPlan() {
     int closed = spill != null ? groups : groups - 1;
@@ -567,15 +584,19 @@ final class OpenBatch {
       batchRecords += (r1[t] >= 0 ? 1 : 0) + (r2[t] >= 0 ? 1 : 0);
     }
     int nextDataCap = Math.max(tailBytes + plan.sliceBytes(), plan.batchArraySize());
-    int nextTplCap = Math.max(16, tailTemplates * 2);
-    long tailCredit = batchBuffers.charge(nextDataCap) + arraysCredit(0, nextTplCap, NEXT_GROUP_CAPACITY);
+    // the next batch will hold about as many templates and groups as this one (within a bound, so that a
+    // batch of a few large groups does not size the next for a giant one): its arrays rarely grow
+    int hint = plan.batchArraySize() / 128;
+    int nextTplCap = Math.max(16, Math.max(tailTemplates * 2, tailTemplates + Math.min(keepFirst, hint)));
+    int nextGroupCap = Math.max(NEXT_GROUP_CAPACITY, Math.min(closed + 2, hint));
+    long tailCredit = batchBuffers.charge(nextDataCap) + arraysCredit(0, nextTplCap, nextGroupCap);
     long batchCredit = arraysCredit(data.length, r1.length, closed + 1)
         + MemoryPlan.outputBytes(cutAt, batchRecords, recordsOut) + MemoryPlan.assignedBytes(keepFirst, closed)
         + plan.encodeBytes(keepFirst, maxRecord, recordsOut);
     // at the peak: the old arrays, the batch's group bounds and output, and the new arrays, all at once
     long need = arraysCredit() + batchCredit - arraysCredit(data.length, r1.length, 0) + tailCredit;
     return new CutPlan(closed, keepFirst, cutAt, tailTemplates, tailBytes, batchRecords, nextDataCap, nextTplCap,
-        batchCredit, need);
+        nextGroupCap, batchCredit, need);
   }
 
   /** Credits to hold before {@link #cut()}; 0 when there is nothing to cut. */
@@ -606,7 +627,7 @@ final class OpenBatch {
     int batchRecords = p.batchRecords();
     int nextDataCap = p.nextDataCap();
     int nextTplCap = p.nextTplCap();
-    int nextGroupCap = NEXT_GROUP_CAPACITY;
+    int nextGroupCap = p.nextGroupCap();
     long batchCredit = p.batchCredit();
     int[] groupBounds = Arrays.copyOf(groupStart, closed + 1);
     groupBounds[closed] = keepFirst; // sentinel: end of the last closed group

@@ -120,12 +120,13 @@ class OpenBatchTest {
       } else { // its next slice
         int len = Math.min(plan.sliceBytes(), chunk.length - off);
         int carry = open.carryBound(chunk, off, len);
-        if (open.projectedNeed(len, plan.sliceRecords(), carry) > plan.itemLimit() && open.makeRoom(carry)) {
+        int maxRecords = open.sliceRecords(plan.sliceRecords());
+        if (open.projectedNeed(len, maxRecords, carry) > plan.itemLimit() && open.makeRoom(carry)) {
           continue; // a cut or a spill first
         }
-        hold(open, flow, open.growNeed(len, plan.sliceRecords(), carry));
-        open.grow(len, plan.sliceRecords());
-        off += open.feed(chunk, off, len, plan.sliceRecords());
+        hold(open, flow, open.growNeed(len, maxRecords, carry));
+        open.grow(len, maxRecords);
+        off += open.feed(chunk, off, len, maxRecords);
       }
     }
   }
