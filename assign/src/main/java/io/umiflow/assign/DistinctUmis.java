@@ -16,6 +16,17 @@ import java.util.Arrays;
  * answers, and keeping them side by side is what keeps them equal.
  */
 final class DistinctUmis {
+  /** Two-bit code of each byte: A=0, C=1, G=2, T=3; -1 for anything else (a dash included). */
+  private static final byte[] BASE_CODE = new byte[256];
+
+  static {
+    Arrays.fill(BASE_CODE, (byte) -1);
+    BASE_CODE['A'] = 0;
+    BASE_CODE['C'] = 1;
+    BASE_CODE['G'] = 2;
+    BASE_CODE['T'] = 3;
+  }
+
   /** Receives distinct indices from {@link #forEachNeighbor}. */
   interface Visitor {
     void visit(int distinct);
@@ -112,6 +123,9 @@ final class DistinctUmis {
     bases = length - dashes;
     words = Math.max(1, (bases + 31) >>> 5);
     memberKeys = Workspace.ensure(memberKeys, m * words);
+    if (dashes == 0 && words == 1) {
+      return packSingleWord(m);
+    }
     Arrays.fill(memberKeys, 0, m * words, 0L);
     int first = effOff[0];
     for (int i = 0; i < m; i++) {
@@ -144,6 +158,30 @@ final class DistinctUmis {
         memberKeys[i * words + (b >>> 5)] |= code << (62 - 2 * (b & 31));
         b++;
       }
+    }
+    return true;
+  }
+
+  /**
+   * {@link #tryPack} for the usual UMI: at most 32 bases and no dash. Each key is built in a register from a
+   * table lookup per base, where the general loop switches on the byte and checks the first member for a
+   * dash at every base (2-3% of a whole run's CPU). Same keys: the first base ends in the highest bits.
+   */
+  private boolean packSingleWord(int m) {
+    for (int i = 0; i < m; i++) {
+      int s = effOff[i];
+      if (effOff[i + 1] - s != length) {
+        return false;
+      }
+      long k = 0;
+      for (int j = 0; j < length; j++) {
+        int code = BASE_CODE[eff[s + j] & 0xFF];
+        if (code < 0) {
+          return false;
+        }
+        k = (k << 2) | code;
+      }
+      memberKeys[i] = length == 0 ? 0 : k << (64 - 2 * length);
     }
     return true;
   }
