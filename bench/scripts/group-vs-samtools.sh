@@ -3,7 +3,8 @@
 # same run. Prints, per input size and level, the median wall time, CPU seconds (user + system) and peak RSS
 # of N runs, and umiflow's wall and CPU ratios to the floor. The two tools' runs alternate, and each run's
 # output is removed before it starts (untimed). With --scaling it also times umiflow at --threads 1 against
-# --threads N (alternating) on the largest input and prints the speed-up.
+# --threads N (alternating) on the largest input and prints the speed-up, and the most it could be with the CPU
+# the N-thread run used.
 #
 #   bench/scripts/group-vs-samtools.sh [--records "1000 2000000 20000000"] [--runs 3] [--threads 2] [--memory 1g]
 #                                      [--levels "1 5"] [--strategy adjacency] [--amplicon] [--scaling] [--dir DIR]
@@ -67,14 +68,23 @@ for r in $records; do
 done
 
 if [ "$scaling" = 1 ]; then # on the largest input
+  # On N cores the N-thread run cannot take less wall time than its CPU seconds / N, so the speed-up is at most
+  # t1 * N / CPU(N threads): the "bound". What the CPU beyond the workers' own is (JIT compilers, the file
+  # I/O threads, GC, start-up), bench/scripts/thread-cpu.py shows for one run.
   level=${levels%% *}
-  t1=(); tn=()
+  t1=(); c1=(); tn=(); cn=()
   for _ in $(seq "$runs"); do
-    read -r t _ _ < <(once "$dir/out.bam" "$here/umiflow" group -i "$input" -o "$dir/out.bam" -s "$strategy" --threads 1 --memory "$memory" --compression-level "$level" -q)
-    t1+=("$t")
-    read -r t _ _ < <(once "$dir/out.bam" "$here/umiflow" group -i "$input" -o "$dir/out.bam" -s "$strategy" --threads "$threads" --memory "$memory" --compression-level "$level" -q)
-    tn+=("$t")
+    read -r t _ c < <(once "$dir/out.bam" "$here/umiflow" group -i "$input" -o "$dir/out.bam" -s "$strategy" --threads 1 --memory "$memory" --compression-level "$level" -q)
+    t1+=("$t"); c1+=("$c")
+    read -r t _ c < <(once "$dir/out.bam" "$here/umiflow" group -i "$input" -o "$dir/out.bam" -s "$strategy" --threads "$threads" --memory "$memory" --compression-level "$level" -q)
+    tn+=("$t"); cn+=("$c")
   done
   a=$(printf '%s\n' "${t1[@]}" | median); b=$(printf '%s\n' "${tn[@]}" | median)
-  printf 'umiflow group %s level %s: --threads 1 %.2f s, --threads %s %.2f s, speed-up %.2fx\n' "$(basename "$input")" "$level" "$a" "$threads" "$b" "$(echo "$a / $b" | bc -l)"
+  ca=$(printf '%s\n' "${c1[@]}" | median); cb=$(printf '%s\n' "${cn[@]}" | median)
+  printf 'umiflow group %s level %s: --threads 1 %.2f s (%.2f CPU s), --threads %s %.2f s (%.2f CPU s), speed-up %.2fx' \
+    "$(basename "$input")" "$level" "$a" "$ca" "$threads" "$b" "$cb" "$(echo "$a / $b" | bc -l)"
+  if [ "$(nproc)" -le "$threads" ]; then # the bound holds only when the N threads have no spare core beside them
+    printf ' (at most %.2fx with that CPU on %s cores)' "$(echo "$a * $(nproc) / $cb" | bc -l)" "$(nproc)"
+  fi
+  echo
 fi
