@@ -13,7 +13,9 @@ CPU seconds per role: workers (umiflow.worker-dispatcher: inflating, grouping, p
 Why: on 2 cores `--threads 2` keeps both cores busy, so its wall time is about (workers + rest) / 2, while at
 `--threads 1` the wall time is the one worker's CPU and the JIT, I/O and GC threads run on the idle core.
 The speed-up from 1 to 2 threads is therefore at most 2 W / (W + O) for W the workers' CPU and O the rest's.
-Costs: one `jcmd` attach (about 0.3 CPU seconds, after the first second) and the /proc polling (~1% of a core).
+Costs: one `jcmd` attach after the first second (0.14 CPU s here, in a process of its own) and the /proc
+polling (~1% of a core). The `jcmd` on PATH must be of the run's JDK; when it cannot attach, the dispatcher
+threads count as "rest".
 """
 import collections
 import os
